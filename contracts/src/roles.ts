@@ -1,0 +1,11 @@
+/** A member's role inside one tenant. A user may hold a different role in each tenant. */
+export const ROLES = ['tenant_admin', 'operator', 'security_reviewer', 'auditor', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ROLE_DESCRIPTIONS: Record<Role, string> = {
+  tenant_admin: 'Manages modules, members and API tokens; sees blast radius; reads the audit log.',
+  operator: 'On-call: runs level-1 mitigations and diagnostics; reads modules and the audit log.',
+  security_reviewer: 'Reviews and approves Patch Plans written by someone else; reads the audit log.',
+  auditor: 'Reads, exports and verifies the audit log; reads everything, changes nothing.',
+  viewer: 'Reads modules and their health.',
+};

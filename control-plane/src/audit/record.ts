@@ -1,0 +1,24 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { inTenantTransaction } from '../db/tenant-transaction';
+import type { TenantRequest } from '../trpc/context';
+import { appendAuditEvent, type AuditEntry } from './writer';
+
+/** Audits an action taken by the caller of a tenant request, inside the caller's transaction. */
+export function recordAudit(
+  em: EntityManager,
+  request: TenantRequest,
+  entry: Omit<AuditEntry, 'tenantId' | 'actor' | 'requestId' | 'traceId'>,
+) {
+  return appendAuditEvent(em, {
+    ...entry,
+    tenantId: request.tenantId,
+    actor: { kind: request.actor.kind, id: request.actor.id, label: request.actor.label, role: request.actor.role },
+    requestId: request.requestId,
+    traceId: request.traceId,
+  });
+}
+
+/** One transaction in the request's tenant, as the request's actor. */
+export function inRequestTenant<T>(request: TenantRequest, work: (em: EntityManager) => Promise<T>): Promise<T> {
+  return inTenantTransaction(request.deps.orm, { tenantId: request.tenantId, userId: request.actor.userId }, work);
+}

@@ -1,0 +1,17 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import { ENTITIES } from './entities';
+
+/**
+ * The application's ORM, connected as the app role (RLS applies). Discovery is
+ * explicit (EntitySchema), so there is no reflection and no decorators.
+ */
+export async function createOrm(appDatabaseUrl: string, options: { poolMax?: number } = {}): Promise<MikroORM> {
+  return MikroORM.init({
+    clientUrl: appDatabaseUrl,
+    entities: ENTITIES,
+    // Requests must fork their own EntityManager; using the global one is a bug.
+    allowGlobalContext: false,
+    pool: { min: 0, max: options.poolMax ?? 10 },
+    debug: false,
+  });
+}

@@ -1,0 +1,35 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+
+export interface TenantScope {
+  tenantId: string;
+  /** The acting user, when a person acts (lets RLS show them their own memberships). */
+  userId?: string | null;
+}
+
+/**
+ * Runs `work` in one transaction bound to one tenant, three ways at once:
+ * `SET LOCAL app.tenant_id` (row-level security, safe with pooling because it ends
+ * with the transaction), the ORM's `tenant` filter, and the caller setting tenant_id on inserts.
+ */
+export async function inTenantTransaction<T>(
+  orm: MikroORM,
+  scope: TenantScope,
+  work: (em: EntityManager) => Promise<T>,
+): Promise<T> {
+  const em = orm.em.fork({ clear: true });
+  return em.transactional(async (tx) => {
+    // Filter params are set on the transaction's own fork: a fork can drop them.
+    tx.setFilterParams('tenant', { tenantId: scope.tenantId });
+    await tx.execute("select set_config('app.tenant_id', ?, true), set_config('app.user_id', ?, true)", [
+      scope.tenantId,
+      scope.userId ?? '',
+    ]);
+    return work(tx);
+  });
+}
+
+/** A transaction with no tenant: RLS shows no tenant-owned row at all. For global tables only. */
+export async function inGlobalTransaction<T>(orm: MikroORM, work: (em: EntityManager) => Promise<T>): Promise<T> {
+  const em = orm.em.fork({ clear: true });
+  return em.transactional(async (tx) => work(tx));
+}

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { CreateModuleInput, ModuleView, UpdateModuleInput } from '@rc/contracts';
+import { inRequestTenant, recordAudit } from '../audit/record';
+import { AppError, notFound } from '../errors';
+import type { TenantRequest } from '../trpc/context';
+import { ModuleSchema, type Module } from './entities';
+
+export function toModuleView(module: Module): ModuleView {
+  return {
+    id: module.id,
+    name: module.name,
+    ownerTeam: module.ownerTeam,
+    criticality: module.criticality,
+    description: module.description,
+    status: module.status,
+    createdAt: module.createdAt.toISOString(),
+    updatedAt: module.updatedAt.toISOString(),
+  };
+}
+
+export function listModules(request: TenantRequest, includeArchived: boolean): Promise<ModuleView[]> {
+  return inRequestTenant(request, async (em) => {
+    const modules = await em.find(ModuleSchema, includeArchived ? {} : { status: 'active' }, { orderBy: { name: 'asc' } });
+    return modules.map(toModuleView);
+  });
+}
+
+export function getModule(request: TenantRequest, id: string): Promise<ModuleView> {
+  return inRequestTenant(request, async (em) => {
+    const module = await em.findOne(ModuleSchema, { id });
+    if (!module) throw notFound('module');
+    return toModuleView(module);
+  });
+}
+
+export async function createModule(request: TenantRequest, input: CreateModuleInput): Promise<ModuleView> {
+  try {
+    return await inRequestTenant(request, async (em) => {
+      const now = new Date();
+      const module: Module = {
+        id: randomUUID(),
+        tenantId: request.tenantId,
+        name: input.name,
+        ownerTeam: input.ownerTeam,
+        criticality: input.criticality,
+        description: input.description,
+        status: 'active',
+        createdAt: now,
+        updatedAt: now,
+      };
+      await em.insert(ModuleSchema, module);
+      await recordAudit(em, request, {
+        action: 'module.create',
+        resourceType: 'Module',
+        resourceId: module.id,
+        details: { name: module.name, criticality: module.criticality, ownerTeam: module.ownerTeam },
+      });
+      return toModuleView(module);
+    });
+  } catch (error) {
+    if (error instanceof UniqueConstraintViolationException) {
+      throw new AppError('ERR_CONFLICT', `a module named "${input.name}" already exists`, {
+        fieldErrors: { name: ['already exists in this tenant'] },
+      });
+    }
+    throw error;
+  }
+}
+
+export function updateModule(request: TenantRequest, input: UpdateModuleInput): Promise<ModuleView> {
+  return inRequestTenant(request, async (em) => {
+    const module = await em.findOne(ModuleSchema, { id: input.id });
+    if (!module) throw notFound('module');
+    const before = toModuleView(module);
+    if (input.ownerTeam !== undefined) module.ownerTeam = input.ownerTeam;
+    if (input.criticality !== undefined) module.criticality = input.criticality;
+    if (input.description !== undefined) module.description = input.description;
+    await em.flush();
+    const after = toModuleView(module);
+    await recordAudit(em, request, {
+      action: 'module.update',
+      resourceType: 'Module',
+      resourceId: module.id,
+      details: {
+        before: { ownerTeam: before.ownerTeam, criticality: before.criticality, description: before.description },
+        after: { ownerTeam: after.ownerTeam, criticality: after.criticality, description: after.description },
+      },
+    });
+    return after;
+  });
+}
+
+export function archiveModule(request: TenantRequest, id: string, reason: string): Promise<ModuleView> {
+  return inRequestTenant(request, async (em) => {
+    const module = await em.findOne(ModuleSchema, { id });
+    if (!module) throw notFound('module');
+    if (module.status === 'archived') throw new AppError('ERR_CONFLICT', 'module is already archived');
+    module.status = 'archived';
+    await em.flush();
+    await recordAudit(em, request, { action: 'module.archive', resourceType: 'Module', resourceId: module.id, reason });
+    return toModuleView(module);
+  });
+}

@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
+import { isSpanContextValid, SpanKind, trace, type Span } from '@opentelemetry/api';
+import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { createContextFactory, type AppDeps } from './trpc/context';
+import { appRouter, type AppRouter } from './trpc/router';
+import { tracer } from './telemetry/tracer';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The span of this request: the HTTP instrumentation's, or one we start when none is active. */
+    traceSpan: Span;
+    ownedSpan: Span | null;
+  }
+}
+
+/** Builds the HTTP server: tRPC under /trpc, health, and (later) the console and OFREP. */
+export async function buildServer(deps: AppDeps, options: { logger?: boolean } = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    genReqId: () => randomUUID(),
+    // Batched tRPC calls put every procedure name in the path.
+    routerOptions: { maxParamLength: 5000 },
+    bodyLimit: 1024 * 1024,
+    trustProxy: process.env.TRUST_PROXY === 'true',
+  });
+
+  app.decorateRequest('traceSpan', null as unknown as Span);
+  app.decorateRequest('ownedSpan', null);
+  app.addHook('onRequest', async (request, reply) => {
+    let span = trace.getActiveSpan();
+    if (!span || !isSpanContextValid(span.spanContext())) {
+      span = tracer.startSpan(`${request.method} ${request.url.split('?')[0]}`, { kind: SpanKind.SERVER });
+      request.ownedSpan = span;
+    }
+    request.traceSpan = span;
+    reply.header('x-trace-id', span.spanContext().traceId);
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request) => {
+    request.ownedSpan?.end();
+  });
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyTRPCPlugin, {
+    prefix: '/trpc',
+    trpcOptions: {
+      router: appRouter,
+      createContext: createContextFactory(deps),
+      onError({ error, path }) {
+        if (error.code === 'INTERNAL_SERVER_ERROR' && !(error.cause && 'code' in error.cause)) {
+          app.log.error({ err: error, path }, 'unexpected error in procedure');
+          console.error(`[trpc] ${path ?? '?'}:`, error.cause ?? error);
+        }
+      },
+    } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
+  });
+
+  app.get('/healthz', async () => ({ ok: true }));
+  return app;
+}

