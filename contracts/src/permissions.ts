@@ -5,10 +5,31 @@ import type { Role } from './roles';
  * Permissions as data: every tRPC procedure declares one (action, subject) pair,
  * and one builder per role below decides. The console renders from the same rules.
  */
-export const ACTIONS = ['read', 'create', 'update', 'archive', 'revoke', 'run', 'approve', 'export', 'verify', 'manage'] as const;
+export const ACTIONS = [
+  'read',
+  'create',
+  'update',
+  'archive',
+  'revoke',
+  'run',
+  'approve',
+  'export',
+  'verify',
+  'manage',
+] as const;
 export type Action = (typeof ACTIONS)[number];
 
-export const SUBJECTS = ['Tenant', 'Member', 'ApiToken', 'Module', 'AuditEvent', 'Diagnostics', 'Mitigation', 'PatchPlan', 'all'] as const;
+export const SUBJECTS = [
+  'Tenant',
+  'Member',
+  'ApiToken',
+  'Module',
+  'AuditEvent',
+  'Diagnostics',
+  'Mitigation',
+  'PatchPlan',
+  'all',
+] as const;
 export type SubjectName = (typeof SUBJECTS)[number];
 
 /** Resources whose attributes a rule may inspect (e.g. separation of duties on authorId). */

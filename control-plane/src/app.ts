@@ -14,7 +14,10 @@ export interface ControlPlane {
 }
 
 /** Connects to PostgreSQL and Temporal, then listens. Used by main.ts, tests and benchmarks alike. */
-export async function startControlPlane(config: ControlPlaneConfig, options: { logger?: boolean } = {}): Promise<ControlPlane> {
+export async function startControlPlane(
+  config: ControlPlaneConfig,
+  options: { logger?: boolean } = {},
+): Promise<ControlPlane> {
   const orm = await createOrm(config.appDatabaseUrl);
   const temporal = await createTemporalClient(config.temporal);
   const deps: AppDeps = { orm, config, temporal, loginRateLimiter: new LoginRateLimiter(orm) };

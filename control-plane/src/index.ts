@@ -6,3 +6,4 @@ export { createOrm } from './db/orm';
 export { inTenantTransaction } from './db/tenant-transaction';
 export { appendAuditEvent, type AuditActor, type AuditEntry } from './audit/writer';
 export { verifyAuditChain } from './audit/verify';
+export { startTelemetry } from './telemetry/sdk';

@@ -3,7 +3,9 @@ import './telemetry/register';
 import { startControlPlane } from './app';
 import { loadConfigFromEnv } from './config';
 
-const controlPlane = await startControlPlane(loadConfigFromEnv(), { logger: process.env.LOG_REQUESTS === 'true' });
+const controlPlane = await startControlPlane(loadConfigFromEnv(), {
+  logger: process.env.LOG_REQUESTS === 'true',
+});
 console.log(`control plane listening on ${controlPlane.url}`);
 
 let stopping = false;

@@ -16,7 +16,10 @@ declare module 'fastify' {
 }
 
 /** Builds the HTTP server: tRPC under /trpc, health, and (later) the console and OFREP. */
-export async function buildServer(deps: AppDeps, options: { logger?: boolean } = {}): Promise<FastifyInstance> {
+export async function buildServer(
+  deps: AppDeps,
+  options: { logger?: boolean } = {},
+): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
     genReqId: () => randomUUID(),

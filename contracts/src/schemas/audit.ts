@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ShortText } from './common';
+import { ShortText, Text } from './common';
 
 export const AUDIT_OUTCOMES = ['success', 'denied', 'failure'] as const;
 export const ACTOR_KINDS = ['user', 'api_token', 'system'] as const;
@@ -33,7 +33,7 @@ export const ListAuditEventsInput = z
     /** Return events with seq lower than this (newest first pagination). */
     beforeSeq: z.number().int().min(1).optional(),
     action: ShortText.optional(),
-    actorId: z.string().trim().min(1).max(100).optional(),
+    actorId: Text({ min: 1, max: 100 }).optional(),
   })
   .default({ limit: 50 });
 export type ListAuditEventsInput = z.infer<typeof ListAuditEventsInput>;

@@ -7,12 +7,15 @@ export const Slug = z
   .min(1)
   .max(63)
   .regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes');
-/** Free text a person types (reasons, descriptions): bounded, trimmed. */
-export const Reason = z.string().trim().min(3).max(500);
-export const ShortText = z.string().trim().min(1).max(200);
-
-export const Page = z.strictObject({
-  limit: z.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional(),
-});
-export const EmptyInput = z.strictObject({}).optional();
+/** Free text a person types: bounded, trimmed, and without NUL (PostgreSQL text cannot hold it). */
+export function Text(options: { min?: number; max: number }) {
+  return z
+    .string()
+    .trim()
+    .min(options.min ?? 0)
+    .max(options.max)
+    // eslint-disable-next-line no-control-regex -- NUL is exactly what is refused
+    .regex(/^[^\u0000]*$/, 'must not contain NUL characters');
+}
+export const Reason = Text({ min: 3, max: 500 });
+export const ShortText = Text({ min: 1, max: 200 });

@@ -1,7 +1,10 @@
 import { z } from 'zod';
+import { Text } from './common';
 
 /** Runs a small Temporal workflow that reads the tenant's module count: proves the wiring end to end. */
-export const RunDiagnosticsInput = z.strictObject({ echo: z.string().max(200).default('ping') }).default({ echo: 'ping' });
+export const RunDiagnosticsInput = z
+  .strictObject({ echo: Text({ max: 200 }).default('ping') })
+  .default({ echo: 'ping' });
 export const DiagnosticsResult = z.object({
   workflowId: z.string(),
   echo: z.string(),

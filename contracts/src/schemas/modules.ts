@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, Reason, ShortText, Slug } from './common';
+import { Id, Reason, ShortText, Slug, Text } from './common';
 
 export const CRITICALITIES = ['critical', 'non_critical'] as const;
 export const Criticality = z.enum(CRITICALITIES);
@@ -9,7 +9,7 @@ export const CreateModuleInput = z.strictObject({
   name: Slug,
   ownerTeam: ShortText,
   criticality: Criticality,
-  description: z.string().trim().max(2000).default(''),
+  description: Text({ max: 2000 }).default(''),
 });
 export type CreateModuleInput = z.infer<typeof CreateModuleInput>;
 
@@ -17,7 +17,7 @@ export const UpdateModuleInput = z.strictObject({
   id: Id,
   ownerTeam: ShortText.optional(),
   criticality: Criticality.optional(),
-  description: z.string().trim().max(2000).optional(),
+  description: Text({ max: 2000 }).optional(),
 });
 export type UpdateModuleInput = z.infer<typeof UpdateModuleInput>;
 

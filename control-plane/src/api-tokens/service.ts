@@ -66,7 +66,11 @@ export function revokeApiToken(request: TenantRequest, id: string): Promise<ApiT
     if (token.revokedAt) throw new AppError('ERR_CONFLICT', 'token is already revoked');
     token.revokedAt = new Date();
     await em.flush();
-    await recordAudit(em, request, { action: 'api_token.revoke', resourceType: 'ApiToken', resourceId: token.id });
+    await recordAudit(em, request, {
+      action: 'api_token.revoke',
+      resourceType: 'ApiToken',
+      resourceId: token.id,
+    });
     return toView(token);
   });
 }

@@ -12,13 +12,25 @@ export function recordAudit(
   return appendAuditEvent(em, {
     ...entry,
     tenantId: request.tenantId,
-    actor: { kind: request.actor.kind, id: request.actor.id, label: request.actor.label, role: request.actor.role },
+    actor: {
+      kind: request.actor.kind,
+      id: request.actor.id,
+      label: request.actor.label,
+      role: request.actor.role,
+    },
     requestId: request.requestId,
     traceId: request.traceId,
   });
 }
 
 /** One transaction in the request's tenant, as the request's actor. */
-export function inRequestTenant<T>(request: TenantRequest, work: (em: EntityManager) => Promise<T>): Promise<T> {
-  return inTenantTransaction(request.deps.orm, { tenantId: request.tenantId, userId: request.actor.userId }, work);
+export function inRequestTenant<T>(
+  request: TenantRequest,
+  work: (em: EntityManager) => Promise<T>,
+): Promise<T> {
+  return inTenantTransaction(
+    request.deps.orm,
+    { tenantId: request.tenantId, userId: request.actor.userId },
+    work,
+  );
 }

@@ -29,9 +29,10 @@ export function listAuditEvents(request: TenantRequest, input: ListAuditEventsIn
 /** Re-verifies the whole chain of the caller's tenant from the database. */
 export function verifyTenantAuditChain(request: TenantRequest): Promise<AuditVerifyResult> {
   return inRequestTenant(request, async (em) => {
-    const rows = await em.execute<StoredAuditRow[]>('select * from audit_events where tenant_id = ? order by seq asc', [
-      request.tenantId,
-    ]);
+    const rows = await em.execute<StoredAuditRow[]>(
+      'select * from audit_events where tenant_id = ? order by seq asc',
+      [request.tenantId],
+    );
     return verifyAuditChain(rows);
   });
 }

@@ -15,7 +15,9 @@ if (!values.tenant) {
 const client = new pg.Client({ connectionString: process.env.DATABASE_URL ?? (await defaultDatabaseUrl()) });
 await client.connect();
 try {
-  const tenant = await client.query<{ id: string }>('select id from tenants where slug = $1', [values.tenant]);
+  const tenant = await client.query<{ id: string }>('select id from tenants where slug = $1', [
+    values.tenant,
+  ]);
   if (!tenant.rows[0]) {
     console.error(`ERR_NOT_FOUND: no tenant "${values.tenant}"`);
     process.exit(2);

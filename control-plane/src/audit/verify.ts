@@ -42,8 +42,10 @@ export function verifyAuditChain(rows: Iterable<StoredAuditRow>): AuditVerifyRes
       firstBrokenId: row.id,
       problem,
     });
-    if (seq !== expectedSeq) return broken(`expected sequence ${expectedSeq}, found ${seq} (event missing or inserted)`);
-    if (row.prev_hash !== expectedPrev) return broken('previous-hash link does not match the preceding event');
+    if (seq !== expectedSeq)
+      return broken(`expected sequence ${expectedSeq}, found ${seq} (event missing or inserted)`);
+    if (row.prev_hash !== expectedPrev)
+      return broken('previous-hash link does not match the preceding event');
     const recomputed = auditEventHash({
       id: row.id,
       tenantId: row.tenant_id,

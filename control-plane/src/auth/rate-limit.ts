@@ -18,8 +18,18 @@ export class LoginRateLimiter {
       tableCreated: true,
       clearExpiredByTimeout: false,
     };
-    this.perAccountAndIp = new RateLimiterPostgres({ ...common, keyPrefix: 'login_fail', points: 5, duration: 15 * 60 });
-    this.perIp = new RateLimiterPostgres({ ...common, keyPrefix: 'login_ip', points: 100, duration: 15 * 60 });
+    this.perAccountAndIp = new RateLimiterPostgres({
+      ...common,
+      keyPrefix: 'login_fail',
+      points: 5,
+      duration: 15 * 60,
+    });
+    this.perIp = new RateLimiterPostgres({
+      ...common,
+      keyPrefix: 'login_ip',
+      points: 100,
+      duration: 15 * 60,
+    });
   }
 
   /** Counts an attempt and refuses (429) once either limit is used up. */

@@ -42,7 +42,11 @@ export async function login(deps: AppDeps, input: LoginInput, ip: string, reply:
   return me(deps, user.id);
 }
 
-export async function logout(deps: AppDeps, principal: Principal, reply: FastifyReply): Promise<{ ok: true }> {
+export async function logout(
+  deps: AppDeps,
+  principal: Principal,
+  reply: FastifyReply,
+): Promise<{ ok: true }> {
   if (principal.sessionHash) {
     await deps.orm.em.fork().nativeDelete(SessionSchema, { id: principal.sessionHash });
   }
@@ -56,7 +60,9 @@ export async function me(deps: AppDeps, userId: string): Promise<Me> {
   return em.transactional(async (tx) => {
     await tx.execute("select set_config('app.user_id', ?, true)", [userId]);
     const user = await tx.findOneOrFail(UserSchema, { id: userId });
-    const memberships = await tx.execute<Array<{ tenant_id: string; slug: string; name: string; role: Role }>>(
+    const memberships = await tx.execute<
+      Array<{ tenant_id: string; slug: string; name: string; role: Role }>
+    >(
       `select m.tenant_id, t.slug, t.name, m.role
          from memberships m join tenants t on t.id = m.tenant_id
         where m.user_id = ? order by t.slug`,
@@ -66,8 +72,12 @@ export async function me(deps: AppDeps, userId: string): Promise<Me> {
       userId: user.id,
       email: user.email,
       displayName: user.displayName,
-      memberships: memberships.map((m) => ({ tenantId: m.tenant_id, tenantSlug: m.slug, tenantName: m.name, role: m.role })),
+      memberships: memberships.map((m) => ({
+        tenantId: m.tenant_id,
+        tenantSlug: m.slug,
+        tenantName: m.name,
+        role: m.role,
+      })),
     };
   });
 }
-

@@ -5,4 +5,12 @@ import { ModuleSchema } from '../modules/entities';
 import { MembershipSchema, TenantSchema } from '../tenants/entities';
 
 /** Every entity the ORM knows; each feature owns its own schema file. */
-export const ENTITIES = [TenantSchema, MembershipSchema, UserSchema, SessionSchema, ApiTokenSchema, ModuleSchema, AuditEventSchema];
+export const ENTITIES = [
+  TenantSchema,
+  MembershipSchema,
+  UserSchema,
+  SessionSchema,
+  ApiTokenSchema,
+  ModuleSchema,
+  AuditEventSchema,
+];

@@ -5,7 +5,10 @@ import { ENTITIES } from './entities';
  * The application's ORM, connected as the app role (RLS applies). Discovery is
  * explicit (EntitySchema), so there is no reflection and no decorators.
  */
-export async function createOrm(appDatabaseUrl: string, options: { poolMax?: number } = {}): Promise<MikroORM> {
+export async function createOrm(
+  appDatabaseUrl: string,
+  options: { poolMax?: number } = {},
+): Promise<MikroORM> {
   return MikroORM.init({
     clientUrl: appDatabaseUrl,
     entities: ENTITIES,

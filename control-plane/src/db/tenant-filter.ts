@@ -7,5 +7,9 @@ type FilterDefs = NonNullable<EntitySchemaMetadata<unknown>['filters']>;
  * made without a tenant fails ("no arguments provided for filter tenant") instead of reading everything.
  */
 export const TENANT_FILTER: FilterDefs = {
-  tenant: { name: 'tenant', cond: (args: { tenantId: string }) => ({ tenantId: args.tenantId }), default: true },
+  tenant: {
+    name: 'tenant',
+    cond: (args: { tenantId: string }) => ({ tenantId: args.tenantId }),
+    default: true,
+  },
 };

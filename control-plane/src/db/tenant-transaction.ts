@@ -29,7 +29,10 @@ export async function inTenantTransaction<T>(
 }
 
 /** A transaction with no tenant: RLS shows no tenant-owned row at all. For global tables only. */
-export async function inGlobalTransaction<T>(orm: MikroORM, work: (em: EntityManager) => Promise<T>): Promise<T> {
+export async function inGlobalTransaction<T>(
+  orm: MikroORM,
+  work: (em: EntityManager) => Promise<T>,
+): Promise<T> {
   const em = orm.em.fork({ clear: true });
   return em.transactional(async (tx) => work(tx));
 }

@@ -15,16 +15,24 @@ export async function runDiagnostics(request: TenantRequest, echo: string): Prom
   const workflowId = diagnosticsWorkflowId(request.tenantId, request.requestId);
   const input: DiagnosticsWorkflowInput = { tenantId: request.tenantId, echo };
   try {
-    const result = await temporal.workflow.execute<(input: DiagnosticsWorkflowInput) => Promise<DiagnosticsWorkflowResult>>(
-      DIAGNOSTICS_WORKFLOW,
-      { taskQueue: config.temporal.taskQueue, workflowId, args: [input], workflowExecutionTimeout: '30s' },
-    );
+    const result = await temporal.workflow.execute<
+      (input: DiagnosticsWorkflowInput) => Promise<DiagnosticsWorkflowResult>
+    >(DIAGNOSTICS_WORKFLOW, {
+      taskQueue: config.temporal.taskQueue,
+      workflowId,
+      args: [input],
+      workflowExecutionTimeout: '30s',
+    });
     return { workflowId, echo: result.echo, moduleCount: result.moduleCount, traceId: request.traceId };
   } catch (error) {
     if (error instanceof WorkflowFailedError) {
-      throw new AppError('ERR_WORKFLOW_FAILED', `diagnostics workflow failed: ${error.cause?.message ?? error.message}`, {
-        cause: error,
-      });
+      throw new AppError(
+        'ERR_WORKFLOW_FAILED',
+        `diagnostics workflow failed: ${error.cause?.message ?? error.message}`,
+        {
+          cause: error,
+        },
+      );
     }
     throw error;
   }

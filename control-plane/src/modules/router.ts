@@ -1,4 +1,10 @@
-import { ArchiveModuleInput, CreateModuleInput, GetModuleInput, ListModulesInput, UpdateModuleInput } from '@rc/contracts';
+import {
+  ArchiveModuleInput,
+  CreateModuleInput,
+  GetModuleInput,
+  ListModulesInput,
+  UpdateModuleInput,
+} from '@rc/contracts';
 import { protectedProcedure, router } from '../trpc/trpc';
 import { archiveModule, createModule, getModule, listModules, updateModule } from './service';
 

@@ -21,7 +21,9 @@ export function toModuleView(module: Module): ModuleView {
 
 export function listModules(request: TenantRequest, includeArchived: boolean): Promise<ModuleView[]> {
   return inRequestTenant(request, async (em) => {
-    const modules = await em.find(ModuleSchema, includeArchived ? {} : { status: 'active' }, { orderBy: { name: 'asc' } });
+    const modules = await em.find(ModuleSchema, includeArchived ? {} : { status: 'active' }, {
+      orderBy: { name: 'asc' },
+    });
     return modules.map(toModuleView);
   });
 }
@@ -83,7 +85,11 @@ export function updateModule(request: TenantRequest, input: UpdateModuleInput): 
       resourceType: 'Module',
       resourceId: module.id,
       details: {
-        before: { ownerTeam: before.ownerTeam, criticality: before.criticality, description: before.description },
+        before: {
+          ownerTeam: before.ownerTeam,
+          criticality: before.criticality,
+          description: before.description,
+        },
         after: { ownerTeam: after.ownerTeam, criticality: after.criticality, description: after.description },
       },
     });
@@ -98,7 +104,12 @@ export function archiveModule(request: TenantRequest, id: string, reason: string
     if (module.status === 'archived') throw new AppError('ERR_CONFLICT', 'module is already archived');
     module.status = 'archived';
     await em.flush();
-    await recordAudit(em, request, { action: 'module.archive', resourceType: 'Module', resourceId: module.id, reason });
+    await recordAudit(em, request, {
+      action: 'module.archive',
+      resourceType: 'Module',
+      resourceId: module.id,
+      reason,
+    });
     return toModuleView(module);
   });
 }

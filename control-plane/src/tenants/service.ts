@@ -4,13 +4,20 @@ import type { TenantRequest } from '../trpc/context';
 
 export function listMembers(request: TenantRequest): Promise<MemberView[]> {
   return inRequestTenant(request, async (em) => {
-    const rows = await em.execute<Array<{ user_id: string; email: string; display_name: string; role: Role }>>(
+    const rows = await em.execute<
+      Array<{ user_id: string; email: string; display_name: string; role: Role }>
+    >(
       `select m.user_id, u.email, u.display_name, m.role
          from memberships m join users u on u.id = m.user_id
         where m.tenant_id = ? order by u.email`,
       [request.tenantId],
     );
-    return rows.map((r) => ({ userId: r.user_id, email: r.email, displayName: r.display_name, role: r.role }));
+    return rows.map((r) => ({
+      userId: r.user_id,
+      email: r.email,
+      displayName: r.display_name,
+      role: r.role,
+    }));
   });
 }
 

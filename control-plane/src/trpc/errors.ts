@@ -1,4 +1,4 @@
-import { TRPCError } from '@trpc/server';
+import type { TRPCError } from '@trpc/server';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { ERROR_CODES, type AppErrorData, type ErrorCode, type FieldErrors } from '@rc/contracts';
 import { ZodError } from 'zod';
@@ -45,7 +45,11 @@ export function fieldErrorsOf(error: ZodError): FieldErrors {
 export function classify(error: TRPCError): { code: ErrorCode; message: string; fieldErrors?: FieldErrors } {
   const cause = error.cause;
   if (cause instanceof AppError) {
-    return { code: cause.code, message: cause.message, ...(cause.fieldErrors ? { fieldErrors: cause.fieldErrors } : {}) };
+    return {
+      code: cause.code,
+      message: cause.message,
+      ...(cause.fieldErrors ? { fieldErrors: cause.fieldErrors } : {}),
+    };
   }
   if (cause instanceof ZodError) {
     return { code: 'ERR_VALIDATION', message: 'invalid input', fieldErrors: fieldErrorsOf(cause) };

@@ -11,9 +11,10 @@ import { formatError } from './errors';
 
 /** Every procedure built with `protectedProcedure` carries the permission it needs, readable by tests and tools. */
 export interface ProcedureMeta {
+  /** public: anyone (login); user: any signed-in caller, no tenant; tenant: a member of the named tenant. */
+  scope: 'public' | 'user' | 'tenant';
+  /** Required for tenant procedures. */
   permission?: { action: Action; subject: SubjectName };
-  /** Public procedures (login) say so explicitly. */
-  public?: boolean;
 }
 
 const t = initTRPC
@@ -47,14 +48,17 @@ const traced = t.middleware(async ({ ctx, path, type, next }) => {
   );
 });
 
-export const publicProcedure = t.procedure.use(traced).meta({ public: true });
+export const publicProcedure = t.procedure.use(traced).meta({ scope: 'public' });
 
 /** A caller with a valid session cookie or API token (401 otherwise). */
-export const authedProcedure = t.procedure.use(traced).use(async ({ ctx, next }) => {
-  const principal = await authenticate(ctx);
-  if (!principal) throw new AppError('ERR_UNAUTHENTICATED', 'sign in or send an API token');
-  return next({ ctx: { principal } });
-});
+export const authedProcedure = t.procedure
+  .use(traced)
+  .meta({ scope: 'user' })
+  .use(async ({ ctx, next }) => {
+    const principal = await authenticate(ctx);
+    if (!principal) throw new AppError('ERR_UNAUTHENTICATED', 'sign in or send an API token');
+    return next({ ctx: { principal } });
+  });
 
 /** Tenant-scoped: the caller must belong to the tenant the request names (header `x-tenant`). */
 const tenantProcedure = authedProcedure.use(async ({ ctx, next }) => {
@@ -85,25 +89,35 @@ const tenantProcedure = authedProcedure.use(async ({ ctx, next }) => {
  * and the caller's CASL ability decides before the handler runs. A refused mutation is audited.
  */
 export function protectedProcedure(action: Action, subject: SubjectName) {
-  return tenantProcedure.meta({ permission: { action, subject }, public: false }).use(async ({ ctx, type, path, next }) => {
-    const { request } = ctx;
-    if (request.ability.cannot(action, subject)) {
-      if (type === 'mutation') {
-        await inTenantTransaction(request.deps.orm, { tenantId: request.tenantId, userId: request.actor.userId }, (em) =>
-          appendAuditEvent(em, {
-            tenantId: request.tenantId,
-            actor: { kind: request.actor.kind, id: request.actor.id, label: request.actor.label, role: request.actor.role },
-            action: path,
-            resourceType: subject,
-            outcome: 'denied',
-            reason: `role ${request.actor.role} may not ${action} ${subject}`,
-            requestId: request.requestId,
-            traceId: request.traceId,
-          }),
-        );
+  return tenantProcedure
+    .meta({ scope: 'tenant', permission: { action, subject } })
+    .use(async ({ ctx, type, path, next }) => {
+      const { request } = ctx;
+      if (request.ability.cannot(action, subject)) {
+        if (type === 'mutation') {
+          await inTenantTransaction(
+            request.deps.orm,
+            { tenantId: request.tenantId, userId: request.actor.userId },
+            (em) =>
+              appendAuditEvent(em, {
+                tenantId: request.tenantId,
+                actor: {
+                  kind: request.actor.kind,
+                  id: request.actor.id,
+                  label: request.actor.label,
+                  role: request.actor.role,
+                },
+                action: path,
+                resourceType: subject,
+                outcome: 'denied',
+                reason: `role ${request.actor.role} may not ${action} ${subject}`,
+                requestId: request.requestId,
+                traceId: request.traceId,
+              }),
+          );
+        }
+        throw new AppError('ERR_FORBIDDEN', `your role may not ${action} ${subject}`);
       }
-      throw new AppError('ERR_FORBIDDEN', `your role may not ${action} ${subject}`);
-    }
-    return next();
-  });
+      return next();
+    });
 }

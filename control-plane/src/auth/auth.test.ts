@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestControlPlane, TEST_PASSWORD, type TestControlPlane } from '../testing/test-control-plane';
+
+let cp: TestControlPlane;
+beforeAll(async () => {
+  cp = await startTestControlPlane();
+});
+afterAll(async () => {
+  await cp?.stop();
+});
+
+describe('console login', () => {
+  it('signs in with a password and sets an HTTP-only session cookie', async () => {
+    const response = await fetch(`${cp.url}/trpc/auth.login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: cp.acme.emails.operator, password: TEST_PASSWORD }),
+    });
+    expect(response.status).toBe(200);
+    const cookie = response.headers.getSetCookie().find((c) => c.startsWith('rc_session='));
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/SameSite=Lax/i);
+    const body = (await response.json()) as {
+      result: { data: { memberships: Array<{ tenantSlug: string; role: string }> } };
+    };
+    expect(body.result.data.memberships).toEqual([
+      expect.objectContaining({ tenantSlug: 'acme', role: 'operator' }),
+    ]);
+  });
+
+  it('stores sessions and passwords only as hashes', async () => {
+    const client = cp.anonymous();
+    await client.login(cp.acme.emails.viewer, TEST_PASSWORD);
+    const [user] = await cp.ownerQuery<{ password_hash: string }>(
+      'select password_hash from users where email = $1',
+      [cp.acme.emails.viewer],
+    );
+    expect(user!.password_hash).toMatch(/^\$argon2id\$/);
+    const sessions = await cp.ownerQuery<{ id: string }>('select id from sessions');
+    expect(sessions.length).toBeGreaterThan(0);
+    for (const s of sessions) expect(s.id).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('answers a wrong password and an unknown user alike', async () => {
+    const wrongPassword = await cp
+      .anonymous()
+      .call('auth.login', { email: cp.acme.emails.auditor, password: 'nope-nope' });
+    const unknownUser = await cp
+      .anonymous()
+      .call('auth.login', { email: 'nobody@acme.example', password: 'nope-nope' });
+    expect(wrongPassword.status).toBe(401);
+    expect(unknownUser.status).toBe(401);
+    expect(wrongPassword.error?.data.code).toBe('ERR_INVALID_CREDENTIALS');
+    expect(unknownUser.error?.data.code).toBe(wrongPassword.error?.data.code);
+    expect(unknownUser.error?.message).toBe(wrongPassword.error?.message);
+  });
+
+  it('rate-limits repeated failures per account and address, even with the right password afterwards', async () => {
+    const email = cp.globex.emails.security_reviewer;
+    for (let i = 0; i < 5; i++) {
+      expect((await cp.anonymous().call('auth.login', { email, password: `wrong-${i}` })).status).toBe(401);
+    }
+    const blocked = await cp.anonymous().call('auth.login', { email, password: TEST_PASSWORD });
+    expect(blocked.status).toBe(429);
+    expect(blocked.error?.data.code).toBe('ERR_RATE_LIMITED');
+    // Another account from the same address is not locked out by it.
+    expect(
+      (await cp.anonymous().call('auth.login', { email: cp.globex.emails.viewer, password: TEST_PASSWORD }))
+        .status,
+    ).toBe(200);
+  });
+
+  it('logout ends the session', async () => {
+    const client = await cp.signedIn(cp.acme, 'viewer');
+    expect((await client.call('auth.me')).status).toBe(200);
+    const cookieBefore = (client as unknown as { cookie: string }).cookie;
+    expect((await client.call('auth.logout')).status).toBe(200);
+    const replay = cp.anonymous();
+    (replay as unknown as { cookie: string }).cookie = cookieBefore;
+    const after = await replay.call('auth.me');
+    expect(after.status).toBe(401);
+    expect(after.error?.data.code).toBe('ERR_UNAUTHENTICATED');
+  });
+
+  it('an anonymous caller gets 401 ERR_UNAUTHENTICATED on a tenant procedure', async () => {
+    const response = await cp.anonymous().call('modules.list', undefined, { tenant: 'acme' });
+    expect(response.status).toBe(401);
+    expect(response.error?.data.code).toBe('ERR_UNAUTHENTICATED');
+  });
+
+  it('a member must name the tenant, and only a tenant they belong to', async () => {
+    const operator = await cp.signedIn(cp.acme, 'operator');
+    const noTenant = await operator.call('modules.list', undefined, { tenant: null });
+    expect(noTenant.status).toBe(400);
+    expect(noTenant.error?.data.code).toBe('ERR_TENANT_REQUIRED');
+    for (const tenant of ['globex', 'no-such-tenant']) {
+      const other = await operator.call('modules.list', undefined, { tenant });
+      expect(other.status).toBe(403);
+      expect(other.error?.data.code).toBe('ERR_FORBIDDEN');
+    }
+  });
+});
+
+describe('API tokens', () => {
+  it('are shown once, stored hashed, scoped to one tenant and role, record their last use, and can be revoked', async () => {
+    const admin = await cp.signedIn(cp.acme, 'tenant_admin');
+    const created = await admin.call<{
+      token: { id: string; prefix: string; lastUsedAt: null };
+      secret: string;
+    }>('apiTokens.create', { name: 'ci deploys', role: 'viewer' });
+    expect(created.status).toBe(200);
+    const { secret, token } = created.data;
+    expect(secret.startsWith(token.prefix)).toBe(true);
+    const [row] = await cp.ownerQuery<{ secret_hash: string }>(
+      'select secret_hash from api_tokens where id = $1',
+      [token.id],
+    );
+    expect(row!.secret_hash).not.toContain(secret);
+    expect(row!.secret_hash).toMatch(/^[0-9a-f]{64}$/);
+    // The list never shows the secret again.
+    const listed = await admin.call('apiTokens.list');
+    expect(JSON.stringify(listed.data)).not.toContain(secret);
+
+    const automation = cp.anonymous();
+    automation.bearer = secret;
+    const modules = await automation.call<Array<{ name: string }>>('modules.list', undefined, {
+      tenant: null,
+    });
+    expect(modules.status).toBe(200);
+    expect(modules.data.map((m) => m.name).sort()).toEqual(['billing', 'ocr']);
+    // Its role is viewer: it cannot create modules.
+    const create = await automation.call(
+      'modules.create',
+      { name: 'x', ownerTeam: 't', criticality: 'critical' },
+      { tenant: null },
+    );
+    expect(create.status).toBe(403);
+    // A token of acme never reaches globex.
+    const cross = await automation.call('modules.list', undefined, { tenant: 'globex' });
+    expect(cross.status).toBe(403);
+    const [used] = await cp.ownerQuery<{ last_used_at: Date | null }>(
+      'select last_used_at from api_tokens where id = $1',
+      [token.id],
+    );
+    expect(used!.last_used_at).not.toBeNull();
+
+    expect((await admin.call('apiTokens.revoke', { id: token.id })).status).toBe(200);
+    const afterRevoke = await automation.call('modules.list', undefined, { tenant: null });
+    expect(afterRevoke.status).toBe(401);
+  });
+
+  it('an operator cannot mint tokens (403, nothing created)', async () => {
+    const operator = await cp.signedIn(cp.acme, 'operator');
+    const before = await cp.ownerQuery('select id from api_tokens');
+    const response = await operator.call('apiTokens.create', { name: 'sneaky', role: 'tenant_admin' });
+    expect(response.status).toBe(403);
+    expect(response.error?.data.code).toBe('ERR_FORBIDDEN');
+    expect(await cp.ownerQuery('select id from api_tokens')).toEqual(before);
+  });
+});
