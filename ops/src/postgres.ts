@@ -113,9 +113,16 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
       `postgres://${OWNER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(dbName)}`,
     stop: () =>
       (stopped ??= (async () => {
-        // Fast shutdown (SIGINT). The package waits for an 'exit' event that never comes if the
-        // server already died, hence the time limit.
-        await Promise.race([server.stop(), sleep(20_000, { unref: true })]);
+        // Not the package's stop(): it waits for an 'exit' event that never comes when the server
+        // is already gone (a terminal Ctrl-C reaches it directly, it shares our process group).
+        const child = serverProcess(server);
+        if (child && child.exitCode === null && child.signalCode === null) {
+          const exited = new Promise((resolve) => child.once('exit', resolve));
+          child.kill('SIGINT'); // "fast shutdown": aborts open transactions, then a clean stop
+          const killTimer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+          await exited;
+          clearTimeout(killTimer);
+        }
         forgetExitHook();
         if (!options.persistent) await fs.rm(dataDir, { recursive: true, force: true });
       })()),
@@ -228,14 +235,17 @@ async function importEmbeddedPostgres() {
  * is possible in an 'exit' handler, hence the direct kill. Returns the un-registration.
  */
 function stopOnExit(server: object): () => void {
-  // The package keeps the server's ChildProcess in a private field; it is the only handle.
-  const child = () => (server as { process?: ChildProcess }).process;
   const onExit = () => {
-    const proc = child();
+    const proc = serverProcess(server);
     if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGINT');
   };
   process.on('exit', onExit);
   return () => process.removeListener('exit', onExit);
+}
+
+/** The package keeps the server's ChildProcess in a private field; it is the only handle. */
+function serverProcess(server: object): ChildProcess | undefined {
+  return (server as { process?: ChildProcess }).process;
 }
 
 async function freePort(): Promise<number> {
@@ -243,8 +253,4 @@ async function freePort(): Promise<number> {
   return getPort({ host: '127.0.0.1' });
 }
 
-const sleep = (ms: number, { unref = false } = {}) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    if (unref) timer.unref(); // a pending time limit must not keep the process alive
-  });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

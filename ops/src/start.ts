@@ -29,7 +29,7 @@ interface DemoSecrets {
   demoPassword: string;
 }
 
-const log = (line: string) => console.log(`[start]       ${line}`);
+const log = (line: string) => console.log(`${'[start]'.padEnd(15)} ${line}`);
 const production = process.env.NODE_ENV === 'production';
 const env = (name: string) => process.env[name] || undefined;
 

@@ -6,6 +6,7 @@ import {
   type DiagnosticsWorkflowResult,
 } from '@rc/contracts';
 import { WorkflowFailedError } from '@temporalio/client';
+import { inRequestTenant, recordAudit } from '../audit/record';
 import { AppError } from '../errors';
 import type { TenantRequest } from '../trpc/context';
 
@@ -23,6 +24,15 @@ export async function runDiagnostics(request: TenantRequest, echo: string): Prom
       args: [input],
       workflowExecutionTimeout: '30s',
     });
+    // Starting a workflow is an action: it is audited like any other.
+    await inRequestTenant(request, (em) =>
+      recordAudit(em, request, {
+        action: 'diagnostics.run',
+        resourceType: 'Diagnostics',
+        resourceId: workflowId,
+        details: { moduleCount: result.moduleCount },
+      }),
+    );
     return { workflowId, echo: result.echo, moduleCount: result.moduleCount, traceId: request.traceId };
   } catch (error) {
     if (error instanceof WorkflowFailedError) {
