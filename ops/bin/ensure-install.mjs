@@ -11,7 +11,9 @@ const lockFile = path.join(root, 'package-lock.json');
 const installedMarker = path.join(root, 'node_modules', '.package-lock.json');
 
 const hasLock = existsSync(lockFile);
-const upToDate = existsSync(installedMarker) && (!hasLock || statSync(installedMarker).mtimeMs >= statSync(lockFile).mtimeMs);
+const upToDate =
+  existsSync(installedMarker) &&
+  (!hasLock || statSync(installedMarker).mtimeMs >= statSync(lockFile).mtimeMs);
 
 if (!upToDate) {
   const args = hasLock ? ['ci'] : ['install'];

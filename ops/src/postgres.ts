@@ -34,7 +34,9 @@ const OWNER = 'postgres';
 // Settings that make a throw-away test cluster fast; durability does not matter there.
 const NON_DURABLE_FLAGS = ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
 
-export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(
+  options: StartEmbeddedPostgresOptions,
+): Promise<EmbeddedPostgres> {
   const dataDir = path.resolve(options.dataDir);
   const port = options.port ?? (await freePort());
   const isRoot = process.getuid?.() === 0;
@@ -91,18 +93,23 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
     onError: keep,
   });
 
-  if (!initialised) {
-    try {
-      await server.initialise();
-    } catch (error) {
-      throw failure('initdb', error);
-    }
-  }
   try {
-    await server.start();
+    if (!initialised) {
+      try {
+        await server.initialise();
+      } catch (error) {
+        throw failure('initdb', error);
+      }
+    }
+    try {
+      await server.start();
+    } catch (error) {
+      // start() only rejects once the server process has exited: nothing left to stop.
+      throw failure(`start on port ${port}`, error);
+    }
   } catch (error) {
-    // start() only rejects once the server process has exited: nothing left to stop.
-    throw failure(`start on port ${port}`, error);
+    if (!options.persistent) await fs.rm(dataDir, { recursive: true, force: true });
+    throw error;
   }
 
   const forgetExitHook = stopOnExit(server);
@@ -130,7 +137,11 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
 }
 
 /** CREATE DATABASE, optionally as a copy of `template` (which must have no open connection). */
-export async function createDatabase(ownerUrlOfPostgresDb: string, name: string, template?: string): Promise<void> {
+export async function createDatabase(
+  ownerUrlOfPostgresDb: string,
+  name: string,
+  template?: string,
+): Promise<void> {
   await withClient(ownerUrlOfPostgresDb, async (client) => {
     const sql = `create database ${client.escapeIdentifier(name)}${template ? ` template ${client.escapeIdentifier(template)}` : ''}`;
     // Parallel copies of one template can briefly see each other as "users" of it: retry.

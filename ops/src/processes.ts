@@ -24,7 +24,11 @@ export function prefixLines(input: Readable, prefix: string, output: Writable): 
 export function spawnNode(
   name: string,
   entry: string,
-  { env, cwd = process.cwd(), prefixWidth = 15 }: { env: NodeJS.ProcessEnv; cwd?: string; prefixWidth?: number },
+  {
+    env,
+    cwd = process.cwd(),
+    prefixWidth = 15,
+  }: { env: NodeJS.ProcessEnv; cwd?: string; prefixWidth?: number },
 ): NodeProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd,

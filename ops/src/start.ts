@@ -39,7 +39,9 @@ shutdown.handleSignals();
 try {
   await main();
 } catch (error) {
-  console.error(`\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  // The message says what to do; the stack only helps when debugging this script.
+  const detail = error instanceof Error ? (process.env.DEBUG ? error.stack : error.message) : String(error);
+  console.error(`\n${detail}\n`);
   await shutdown.shutdown(1);
 }
 
@@ -140,7 +142,10 @@ async function main(): Promise<void> {
   ];
   if (logins.length) {
     lines.push('', 'Demo logins (generated password, kept in .data/secrets.json):');
-    const rows = [['tenant', 'role', 'email', 'password'], ...logins.map((l) => [l.tenant, l.role, l.email, l.password])];
+    const rows = [
+      ['tenant', 'role', 'email', 'password'],
+      ...logins.map((l) => [l.tenant, l.role, l.email, l.password]),
+    ];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const row of rows) lines.push(`  ${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')}`);
   }
@@ -150,7 +155,9 @@ async function main(): Promise<void> {
 
 /** A production start must be given its secrets; we never invent them there. */
 function assertProductionConfig(): void {
-  const missing = ['DATABASE_URL', 'APP_DATABASE_URL', 'SESSION_SECRET', 'TEMPORAL_ADDRESS'].filter((n) => !env(n));
+  const missing = ['DATABASE_URL', 'APP_DATABASE_URL', 'SESSION_SECRET', 'TEMPORAL_ADDRESS'].filter(
+    (n) => !env(n),
+  );
   if (missing.length) {
     throw new Error(
       `NODE_ENV=production: refusing to start without ${missing.join(', ')}. ` +
@@ -164,7 +171,8 @@ async function loadOrCreateDemoSecrets(): Promise<DemoSecrets> {
   try {
     stored = JSON.parse(await fs.readFile(SECRETS_FILE, 'utf8')) as Partial<DemoSecrets>;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${SECRETS_FILE} is unreadable`, { cause: error });
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new Error(`${SECRETS_FILE} is unreadable`, { cause: error });
   }
   const secrets: DemoSecrets = {
     appDbPassword: stored.appDbPassword ?? randomBytes(24).toString('base64url'),

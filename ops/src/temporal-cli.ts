@@ -76,7 +76,9 @@ async function buildWithGo(go: string, target: string, log: (line: string) => vo
   }
 
   try {
-    log(`Building the Temporal CLI: go install ${TEMPORAL_CLI_MODULE} (first time only; takes a few minutes)…`);
+    log(
+      `Building the Temporal CLI: go install ${TEMPORAL_CLI_MODULE} (first time only; takes a few minutes)…`,
+    );
     const started = Date.now();
     const heartbeat = setInterval(
       () => log(`…still building the Temporal CLI (${Math.round((Date.now() - started) / 1000)} s)`),
@@ -150,7 +152,9 @@ function run(
     }
     child.on('error', reject);
     child.on('close', (code, signal) =>
-      code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`})`)),
+      code === 0
+        ? resolve()
+        : reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`})`)),
     );
   });
 }

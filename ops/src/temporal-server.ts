@@ -32,7 +32,9 @@ export interface TemporalDevServer {
 
 const HOST = '127.0.0.1';
 
-export async function startTemporalDevServer(options: StartTemporalDevServerOptions): Promise<TemporalDevServer> {
+export async function startTemporalDevServer(
+  options: StartTemporalDevServerOptions,
+): Promise<TemporalDevServer> {
   const port = options.port ?? (await getPort({ host: HOST }));
   const headless = options.headless ?? false;
   const uiPort = headless ? undefined : (options.uiPort ?? (await getPort({ host: HOST, exclude: [port] })));

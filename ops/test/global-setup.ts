@@ -29,6 +29,7 @@ declare module 'vitest' {
 }
 
 export const TEMPLATE_DB = 'rc_template';
+const TMP_PREFIX = 'rc-test-';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const log = (line: string) => console.log(`[test infra] ${line}`);
@@ -37,10 +38,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => console.error(error));
   };
 
+  await removeLeftoversOfInterruptedRuns();
   try {
     // mkdtemp gives a fresh, empty, uniquely named directory: initdb's requirements exactly.
-    const pgDir = await fs.mkdtemp(path.join(os.tmpdir(), 'rc-test-pg-'));
-    const bundleDir = await fs.mkdtemp(path.join(os.tmpdir(), 'rc-test-bundle-'));
+    const pgDir = await fs.mkdtemp(path.join(os.tmpdir(), `${TMP_PREFIX}pg-`));
+    const bundleDir = await fs.mkdtemp(path.join(os.tmpdir(), `${TMP_PREFIX}bundle-`));
     cleanups.push(() => fs.rm(bundleDir, { recursive: true, force: true }));
 
     // The three slow things do not depend on each other.
@@ -77,4 +79,36 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw error;
   }
   return teardown;
+}
+
+/**
+ * A run killed during setup (Ctrl-C) never reaches its teardown and leaves its tmp dirs behind.
+ * Remove those that are old and hold no running server; a concurrent run's dirs are recent.
+ */
+async function removeLeftoversOfInterruptedRuns(): Promise<void> {
+  const tmp = os.tmpdir();
+  const cutoff = Date.now() - 6 * 3600_000;
+  for (const name of await fs.readdir(tmp).catch(() => [])) {
+    if (!name.startsWith(TMP_PREFIX)) continue;
+    const dir = path.join(tmp, name);
+    try {
+      if ((await fs.stat(dir)).mtimeMs > cutoff) continue;
+      const pid = Number(
+        (await fs.readFile(path.join(dir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0],
+      );
+      if (pid && isAlive(pid)) continue;
+      await fs.rm(dir, { recursive: true, force: true });
+    } catch {
+      // Someone else's, or already gone: not ours to worry about.
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

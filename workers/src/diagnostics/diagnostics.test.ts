@@ -18,7 +18,7 @@ import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 // The tracer provider registered for every test file by vitest's setupFiles (not in @rc/ops's exports map).
-import { finishedSpans, testTracer } from '../../../ops/test/setup-tracing';
+import { finishedSpans, testTracer } from '@rc/ops/test/setup-tracing';
 import { startWorker, type RunningWorker } from '../worker';
 
 type DiagnosticsWorkflow = (input: DiagnosticsWorkflowInput) => Promise<DiagnosticsWorkflowResult>;

@@ -1,0 +1,466 @@
+/**
+ * `npm run bench:api`: what the full request path costs compared with the bare query.
+ *
+ * Brings up throw-away infrastructure (embedded PostgreSQL in a temp dir, an in-memory Temporal
+ * dev server), migrates, seeds tenant `acme` (one user per role, 20 active modules + 2 archived),
+ * then starts two child processes on loopback:
+ *   ours  the real control plane (`node --import tsx control-plane/src/main.ts`, OpenTelemetry
+ *         on as in production), called as `GET /trpc/modules.list` with a session cookie and
+ *         `x-tenant: acme` (auth → tenant → CASL → RLS transaction → MikroORM find);
+ *   bare  ops/bench/bare-server.ts: fastify + `pg` pool as the owner, the same SQL, nothing else.
+ * Both pools hold 10 connections. autocannon (in this process) loads each with 50 connections
+ * for a fixed time after a short warm-up, and a table compares them against the targets.
+ *
+ * Flags: --duration <s> (10) --warmup <s> (2) --connections <n> (50) --rounds <n> (1, bare and
+ * ours alternate each round) --cp-env KEY=VALUE (extra env for the control plane only, repeatable,
+ * e.g. OTEL_SDK_DISABLED=true to measure without tracing).
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import getPort from 'get-port';
+import pg from 'pg';
+import { appDatabaseUrl, ensureAppLogin, migrate } from '@rc/migrations';
+import { createDatabase, startEmbeddedPostgres } from '../src/postgres';
+import { Shutdown, spawnNode, type NodeProcess } from '../src/processes';
+import { resolveTemporalCli } from '../src/temporal-cli';
+import { startTemporalDevServer } from '../src/temporal-server';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const HOST = '127.0.0.1';
+const TENANT = 'acme';
+const LOGIN_EMAIL = `operator@${TENANT}.example`;
+const POOL_SIZE = 10;
+const TARGET_THROUGHPUT_RATIO = 0.6;
+const TARGET_P99_MS = 25;
+const MODULE_NAMES = [
+  'billing', 'ocr', 'storage', 'notifications', 'checkout', 'search', 'reporting', 'identity',
+  'invoicing', 'ledger', 'pricing', 'catalog', 'shipping', 'inventory', 'webhooks', 'exports',
+  'imports', 'scheduler', 'mailer', 'analytics', 'legacy-fax', 'legacy-ftp',
+]; // prettier-ignore
+const ARCHIVED = ['legacy-fax', 'legacy-ftp'];
+const ACTIVE_MODULES = MODULE_NAMES.length - ARCHIVED.length;
+
+// ---------------------------------------------------------------------------------------------
+// autocannon ships no types; this is the part of its programmatic API we use.
+
+interface AutocannonOptions {
+  url: string;
+  connections: number;
+  duration: number;
+  headers?: Record<string, string>;
+  /** Per-request timeout, seconds. */
+  timeout?: number;
+}
+interface AutocannonResult {
+  duration: number;
+  errors: number;
+  timeouts: number;
+}
+interface AutocannonInstance {
+  on(
+    event: 'response',
+    listener: (client: unknown, statusCode: number, bytes: number, responseTimeMs: number) => void,
+  ): void;
+  stop(): void;
+}
+type Autocannon = (
+  options: AutocannonOptions,
+  callback: (error: Error | null, result: AutocannonResult) => void,
+) => AutocannonInstance;
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+// ---------------------------------------------------------------------------------------------
+
+const { values: flags } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '50' },
+    rounds: { type: 'string', default: '1' },
+    'cp-env': { type: 'string', multiple: true, default: [] },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (flags.help) {
+  console.log(
+    'npm run bench:api -- [--duration 10] [--warmup 2] [--connections 50] [--rounds 1] [--cp-env KEY=VALUE]...',
+  );
+  process.exit(0);
+}
+const positive = (name: string, value: string, max: number) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new Error(`--${name} must be an integer in 0..${max}`);
+  return n;
+};
+const DURATION_S = Math.max(1, positive('duration', flags.duration, 600));
+const WARMUP_S = positive('warmup', flags.warmup, 60);
+const CONNECTIONS = Math.max(1, positive('connections', flags.connections, 1000));
+const ROUNDS = Math.max(1, positive('rounds', flags.rounds, 20));
+const CONTROL_PLANE_EXTRA_ENV = Object.fromEntries(
+  flags['cp-env'].map((pair) => {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new Error(`--cp-env expects KEY=VALUE, got "${pair}"`);
+    return [pair.slice(0, at), pair.slice(at + 1)];
+  }),
+);
+
+const log = (line: string) => console.log(`${'[bench]'.padEnd(15)} ${line}`);
+const shutdown = new Shutdown(log);
+shutdown.handleSignals();
+let currentLoad: AutocannonInstance | null = null;
+
+try {
+  await main();
+  await shutdown.shutdown(0);
+} catch (error) {
+  console.error(`\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  await shutdown.shutdown(1);
+}
+
+async function main(): Promise<void> {
+  log(
+    `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}; ` +
+      `${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s measured per target, ${ROUNDS} round(s)`,
+  );
+
+  // (1) throw-away PostgreSQL and Temporal, in parallel
+  const pgDir = await fs.mkdtemp(path.join(os.tmpdir(), 'rc-bench-pg-'));
+  log('starting embedded PostgreSQL and a Temporal dev server…');
+  const [postgres, temporal] = await Promise.all([
+    startEmbeddedPostgres({ dataDir: pgDir, persistent: false }).then((server) => {
+      shutdown.add('PostgreSQL', server.stop);
+      return server;
+    }),
+    resolveTemporalCli({ log })
+      .then((cliPath) => startTemporalDevServer({ cliPath, headless: true }))
+      .then((server) => {
+        shutdown.add('Temporal', server.stop);
+        return server;
+      }),
+  ]);
+
+  // (2) schema, app role, seed
+  await createDatabase(postgres.ownerUrl(), 'rc_bench');
+  const ownerUrl = postgres.ownerUrl('rc_bench');
+  await migrate(ownerUrl);
+  const appDbPassword = randomBytes(18).toString('base64url');
+  await ensureAppLogin(ownerUrl, appDbPassword);
+  const password = `bench-${randomBytes(9).toString('base64url')}`;
+  const tenantId = await seed(ownerUrl, password);
+  log(
+    `seeded tenant ${TENANT} (${tenantId}): ${ACTIVE_MODULES} active + ${ARCHIVED.length} archived modules`,
+  );
+
+  // (3) the two servers
+  const [ourPort, barePort] = [await getPort({ host: HOST }), await getPort({ host: HOST })];
+  const controlPlane = spawnNode('control-plane', 'control-plane/src/main.ts', {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      APP_DATABASE_URL: appDatabaseUrl(ownerUrl, appDbPassword),
+      SESSION_SECRET: randomBytes(32).toString('hex'),
+      HOST,
+      PORT: String(ourPort),
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_TASK_QUEUE: 'bench-api',
+      LOG_REQUESTS: 'false',
+      ...CONTROL_PLANE_EXTRA_ENV,
+    },
+  });
+  shutdown.add('control plane', () => controlPlane.stop());
+  exitWithChild(controlPlane);
+  const bare = spawnNode('bare-server', 'ops/bench/bare-server.ts', {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: ownerUrl, PORT: String(barePort), POOL_MAX: String(POOL_SIZE) },
+  });
+  shutdown.add('bare server', () => bare.stop());
+  exitWithChild(bare);
+  shutdown.add('load generator', async () => currentLoad?.stop());
+
+  const ourBase = `http://${HOST}:${ourPort}`;
+  const bareBase = `http://${HOST}:${barePort}`;
+  await Promise.all([waitForHealth(ourBase, controlPlane), waitForHealth(bareBase, bare)]);
+
+  // (4) log in once; check both answer the same thing before loading them
+  const cookie = await login(ourBase, LOGIN_EMAIL, password);
+  const ours: Target = {
+    name: 'ours',
+    label: 'tRPC modules.list (auth+RLS+ORM+OTel)',
+    url: `${ourBase}/trpc/modules.list?input=${encodeURIComponent(JSON.stringify({ includeArchived: false }))}`,
+    headers: { cookie, 'x-tenant': TENANT },
+  };
+  const baseline: Target = {
+    name: 'bare',
+    label: 'fastify + pg, same SQL',
+    url: `${bareBase}/modules?tenant=${tenantId}`,
+    headers: {},
+  };
+  await checkSameAnswer(ours, baseline);
+
+  // (5) load: bare then ours, alternating per round
+  const samples: Record<'ours' | 'bare', Sample[]> = { ours: [], bare: [] };
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const target of [baseline, ours]) {
+      const tag = ROUNDS > 1 ? ` (round ${round}/${ROUNDS})` : '';
+      if (WARMUP_S > 0) {
+        log(`warm-up ${target.name}${tag}: ${WARMUP_S} s…`);
+        const warm = await load(target, WARMUP_S);
+        if (warm.non200 || warm.errors) log(`  warm-up saw ${warm.non200} non-200 and ${warm.errors} errors`);
+      }
+      log(`measuring ${target.name}${tag}: ${DURATION_S} s…`);
+      const sample = await load(target, DURATION_S);
+      samples[target.name].push(sample);
+      log(`  ${summarise(sample).reqPerSec.toFixed(0)} req/s`);
+    }
+  }
+
+  report(baseline, ours, summarise(...samples.bare), summarise(...samples.ours));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Target {
+  name: 'ours' | 'bare';
+  label: string;
+  url: string;
+  headers: Record<string, string>;
+}
+
+interface Sample {
+  durationS: number;
+  latenciesMs: number[];
+  statuses: Map<number, number>;
+  non200: number;
+  /** Socket errors and timeouts (no response at all). */
+  errors: number;
+  aborted: boolean;
+}
+
+/** One bounded autocannon run: stops at its duration, or is stopped 15 s later at the latest. */
+function load(target: Target, seconds: number): Promise<Sample> {
+  return new Promise((resolve, reject) => {
+    const latenciesMs: number[] = [];
+    const statuses = new Map<number, number>();
+    let aborted = false;
+    const instance = autocannon(
+      { url: target.url, connections: CONNECTIONS, duration: seconds, headers: target.headers, timeout: 10 },
+      (error, result) => {
+        clearTimeout(guard);
+        currentLoad = null;
+        if (error) return reject(error);
+        let non200 = 0;
+        for (const [status, count] of statuses) if (status !== 200) non200 += count;
+        resolve({
+          durationS: result.duration,
+          latenciesMs,
+          statuses,
+          non200,
+          errors: result.errors + result.timeouts,
+          aborted,
+        });
+      },
+    );
+    currentLoad = instance;
+    instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
+      latenciesMs.push(responseTimeMs);
+      statuses.set(statusCode, (statuses.get(statusCode) ?? 0) + 1);
+    });
+    const guard = setTimeout(
+      () => {
+        aborted = true;
+        instance.stop();
+      },
+      (seconds + 15) * 1000,
+    );
+  });
+}
+
+interface Summary {
+  responses: number;
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  max: number;
+  non200: number;
+  errors: number;
+  statuses: string;
+  aborted: boolean;
+}
+
+function summarise(...samples: Sample[]): Summary {
+  const latencies = samples.flatMap((s) => s.latenciesMs).sort((a, b) => a - b);
+  const seconds = samples.reduce((sum, s) => sum + s.durationS, 0);
+  const statuses = new Map<number, number>();
+  for (const s of samples)
+    for (const [code, n] of s.statuses) statuses.set(code, (statuses.get(code) ?? 0) + n);
+  return {
+    responses: latencies.length,
+    reqPerSec: seconds > 0 ? latencies.length / seconds : 0,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: latencies.at(-1) ?? NaN,
+    non200: samples.reduce((sum, s) => sum + s.non200, 0),
+    errors: samples.reduce((sum, s) => sum + s.errors, 0),
+    statuses: [...statuses].map(([code, n]) => `${code}×${n}`).join(' '),
+    aborted: samples.some((s) => s.aborted),
+  };
+}
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+function report(bareTarget: Target, oursTarget: Target, bare: Summary, ours: Summary): void {
+  const rows = [
+    ['target', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'responses', 'non-200', 'errors', 'what'],
+    ...(
+      [
+        [bareTarget, bare],
+        [oursTarget, ours],
+      ] as const
+    ).map(([t, s]) => [
+      t.name,
+      s.reqPerSec.toFixed(0),
+      s.p50.toFixed(2),
+      s.p99.toFixed(2),
+      s.max.toFixed(1),
+      String(s.responses),
+      String(s.non200),
+      String(s.errors),
+      t.label,
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const line = (row: string[]) =>
+    row.map((cell, i) =>
+      i === 0 || i === row.length - 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!),
+    );
+  const ratio = bare.reqPerSec > 0 ? ours.reqPerSec / bare.reqPerSec : 0;
+  const verdict = (ok: boolean) => (ok ? 'MET' : 'MISSED');
+  const out = [
+    '',
+    `API benchmark — ${CONNECTIONS} connections, ${DURATION_S} s × ${ROUNDS} round(s) per target, ` +
+      `pool ${POOL_SIZE}, ${os.cpus().length} CPUs, node ${process.version}`,
+    '',
+    ...rows.map((row) => `  ${line(row).join('  ')}`),
+    '',
+    `  throughput ours/bare: ${ratio.toFixed(2)}×   target ≥ ${TARGET_THROUGHPUT_RATIO}×   ${verdict(ratio >= TARGET_THROUGHPUT_RATIO)}`,
+    `  p99 ours:             ${ours.p99.toFixed(2)} ms   target ≤ ${TARGET_P99_MS} ms   ${verdict(ours.p99 <= TARGET_P99_MS)}`,
+    `  status codes: bare ${bare.statuses || '-'}; ours ${ours.statuses || '-'}`,
+    '',
+  ];
+  console.log(out.join('\n'));
+  for (const [name, s] of [
+    ['bare', bare],
+    ['ours', ours],
+  ] as const) {
+    if (s.non200 > 0 || s.errors > 0 || s.aborted) {
+      const banner = '!'.repeat(90);
+      console.log(
+        `${banner}\n!! ${name}: ${s.non200} responses were not 200 and ${s.errors} requests got no response` +
+          `${s.aborted ? ', and the run had to be stopped by the guard' : ''}.\n` +
+          `!! The figures above for ${name} are NOT a valid measurement.\n${banner}\n`,
+      );
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function seed(ownerUrl: string, password: string): Promise<string> {
+  // Loaded here: it pulls in the control plane's password hashing.
+  const { seedTenant, usersForEveryRole } = await import('../src/seed');
+  const client = new pg.Client({ connectionString: ownerUrl });
+  await client.connect();
+  try {
+    await client.query('begin');
+    const { tenantId } = await seedTenant(client, {
+      slug: TENANT,
+      name: 'Acme Corp',
+      users: usersForEveryRole(TENANT, password),
+      modules: MODULE_NAMES.map((name, i) => ({
+        name,
+        ownerTeam: ['payments', 'platform', 'documents', 'engagement'][i % 4]!,
+        criticality: i % 3 === 0 ? 'critical' : 'non_critical',
+        description: `The ${name} module of the benchmark tenant`,
+      })),
+    });
+    await client.query(`update modules set status = 'archived' where tenant_id = $1 and name = any($2)`, [
+      tenantId,
+      ARCHIVED,
+    ]);
+    await client.query('commit');
+    await client.query('analyze');
+    return tenantId;
+  } finally {
+    await client.end();
+  }
+}
+
+async function login(baseUrl: string, email: string, password: string): Promise<string> {
+  const response = await fetch(`${baseUrl}/trpc/auth.login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  if (response.status !== 200)
+    throw new Error(`login as ${email} failed: ${response.status} ${await response.text()}`);
+  const cookie = response.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0]!)
+    .find((c) => c.startsWith('rc_session=') && c.length > 'rc_session='.length);
+  if (!cookie) throw new Error(`login as ${email} set no rc_session cookie`);
+  return cookie;
+}
+
+/** Both endpoints must return the same active modules, in the same order, before any load. */
+async function checkSameAnswer(ours: Target, bare: Target): Promise<void> {
+  const get = async (target: Target) => {
+    const response = await fetch(target.url, { headers: target.headers });
+    const body = (await response.json()) as unknown;
+    if (response.status !== 200)
+      throw new Error(`${target.name}: ${response.status} ${JSON.stringify(body)}`);
+    return body;
+  };
+  const ourBody = (await get(ours)) as { result?: { data?: Array<{ name: string }> } };
+  const bareBody = (await get(bare)) as Array<{ name: string }>;
+  const ourNames = (ourBody.result?.data ?? []).map((m) => m.name).join(',');
+  const bareNames = bareBody.map((m) => m.name).join(',');
+  if (ourNames !== bareNames || bareBody.length !== ACTIVE_MODULES) {
+    throw new Error(`the two endpoints disagree:\n  ours: ${ourNames}\n  bare: ${bareNames}`);
+  }
+  log(`both endpoints return the same ${ACTIVE_MODULES} active modules`);
+}
+
+async function waitForHealth(baseUrl: string, child: NodeProcess, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.child.exitCode !== null || child.child.signalCode !== null) {
+      throw new Error(`${child.name} exited before answering on ${baseUrl}`);
+    }
+    try {
+      const response = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${child.name} did not answer on ${baseUrl} within ${timeoutMs / 1000} s`);
+}
+
+/** A server that dies mid-benchmark invalidates the run: stop everything, loudly. */
+function exitWithChild(child: NodeProcess): void {
+  void child.exited.then(({ code, signal }) => {
+    if (shutdown.started) return;
+    log(`${child.name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything.`);
+    void shutdown.shutdown(1);
+  });
+}
