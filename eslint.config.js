@@ -21,7 +21,9 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['node:*', 'pg', '@mikro-orm/*', 'fastify', '@temporalio/activity', '@temporalio/worker'] },
+        {
+          patterns: ['node:*', 'pg', '@mikro-orm/*', 'fastify', '@temporalio/activity', '@temporalio/worker'],
+        },
       ],
     },
   },

@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   ERR_NOT_FOUND: { httpStatus: 404, classification: 'CLIENT' },
   ERR_VALIDATION: { httpStatus: 400, classification: 'CLIENT' },
   ERR_CONFLICT: { httpStatus: 409, classification: 'CLIENT' },
+  ERR_DEPENDENCY_CYCLE: { httpStatus: 409, classification: 'CLIENT' },
   ERR_RATE_LIMITED: { httpStatus: 429, classification: 'SECURITY' },
   ERR_WORKFLOW_FAILED: { httpStatus: 502, classification: 'DEPENDENCY' },
   ERR_INTERNAL: { httpStatus: 500, classification: 'INTERNAL' },

@@ -9,3 +9,5 @@ export * from './schemas/modules';
 export * from './schemas/audit';
 export * from './schemas/diagnostics';
 export * from './workflows';
+export * from './schemas/catalog';
+export * from './schemas/mitigations';

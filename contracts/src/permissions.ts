@@ -24,6 +24,7 @@ export const SUBJECTS = [
   'Member',
   'ApiToken',
   'Module',
+  'Integration',
   'AuditEvent',
   'Diagnostics',
   'Mitigation',
@@ -48,28 +49,28 @@ export interface AbilityActor {
 
 const ROLE_RULES: Record<Role, (b: AbilityBuilder<AppAbility>, actor: AbilityActor) => void> = {
   tenant_admin({ can }) {
-    can('read', ['Tenant', 'Member', 'Module', 'AuditEvent', 'Mitigation', 'PatchPlan']);
-    can(['create', 'update', 'archive'], 'Module');
+    can('read', ['Tenant', 'Member', 'Module', 'Integration', 'AuditEvent', 'Mitigation', 'PatchPlan']);
+    can(['create', 'update', 'archive'], ['Module', 'Integration']);
     can(['read', 'create', 'revoke'], 'ApiToken');
     can('run', 'Diagnostics');
   },
   operator({ can }) {
-    can('read', ['Tenant', 'Module', 'AuditEvent', 'Mitigation', 'PatchPlan']);
+    can('read', ['Tenant', 'Module', 'Integration', 'AuditEvent', 'Mitigation', 'PatchPlan']);
     can(['create', 'update'], 'Mitigation');
     can('run', 'Diagnostics');
   },
   security_reviewer({ can, cannot }, actor) {
-    can('read', ['Tenant', 'Module', 'AuditEvent', 'Mitigation', 'PatchPlan']);
+    can('read', ['Tenant', 'Module', 'Integration', 'AuditEvent', 'Mitigation', 'PatchPlan']);
     can('approve', 'PatchPlan');
     // Separation of duties: nobody approves a plan they wrote.
     cannot('approve', 'PatchPlan', { authorId: actor.userId });
   },
   auditor({ can }) {
-    can('read', ['Tenant', 'Member', 'Module', 'AuditEvent', 'Mitigation', 'PatchPlan']);
+    can('read', ['Tenant', 'Member', 'Module', 'Integration', 'AuditEvent', 'Mitigation', 'PatchPlan']);
     can(['export', 'verify'], 'AuditEvent');
   },
   viewer({ can }) {
-    can('read', ['Tenant', 'Module']);
+    can('read', ['Tenant', 'Module', 'Integration', 'Mitigation']);
   },
 };
 

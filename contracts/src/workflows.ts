@@ -17,3 +17,54 @@ export interface DiagnosticsWorkflowResult {
 export function diagnosticsWorkflowId(tenantId: string, requestId: string): string {
   return `diagnostics:${tenantId}:${requestId}`;
 }
+
+export const DEGRADED_MODE_WORKFLOW = 'degradedModeWorkflow';
+/** Who asked, carried into the workflow so every step it audits names them and the request's trace. */
+export interface MitigationRequester {
+  kind: 'user' | 'api_token';
+  id: string;
+  label: string;
+  role: string;
+  requestId: string;
+  traceId: string | null;
+}
+export interface DegradedModeWorkflowInput {
+  tenantId: string;
+  moduleId: string;
+  mitigationId: string;
+  reason: string;
+  durationMs: number;
+  requester: MitigationRequester;
+}
+export const DEGRADED_MODE_SIGNALS = { extend: 'extendDegradedMode', end: 'endDegradedMode' } as const;
+export interface ExtendDegradedModeSignal {
+  additionalMs: number;
+  reason: string;
+  requester: MitigationRequester;
+}
+export interface EndDegradedModeSignal {
+  reason: string;
+  requester: MitigationRequester;
+}
+/** One degraded mode per module at a time: the id is the idempotency key. */
+export function degradedModeWorkflowId(tenantId: string, moduleId: string): string {
+  return `degraded-mode:${tenantId}:${moduleId}`;
+}
+
+export const CIRCUIT_BREAKER_WORKFLOW = 'circuitBreakerWorkflow';
+export interface CircuitBreakerWorkflowInput {
+  tenantId: string;
+  integrationId: string;
+  mitigationId: string;
+  reason: string;
+  coolDownMs: number;
+  requester: MitigationRequester;
+}
+export const CIRCUIT_BREAKER_SIGNALS = { forceClose: 'forceCloseBreaker' } as const;
+export interface ForceCloseBreakerSignal {
+  reason: string;
+  requester: MitigationRequester;
+}
+export function circuitBreakerWorkflowId(tenantId: string, integrationId: string): string {
+  return `circuit-breaker:${tenantId}:${integrationId}`;
+}

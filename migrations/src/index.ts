@@ -3,11 +3,15 @@ import { Migrator } from '@mikro-orm/migrations';
 import pg from 'pg';
 import { APP_ROLE } from './app-role';
 import { Migration0001Foundation } from './0001-foundation';
+import { Migration0002CatalogAndMitigations } from './0002-catalog-and-mitigations';
 
 export { APP_ROLE };
 
 /** Ordered list of migrations. Append only; never edit one that has shipped. */
-const MIGRATIONS = [{ name: '0001-foundation', class: Migration0001Foundation }];
+const MIGRATIONS = [
+  { name: '0001-foundation', class: Migration0001Foundation },
+  { name: '0002-catalog-and-mitigations', class: Migration0002CatalogAndMitigations },
+];
 
 /** Applies pending migrations as the database owner. Safe to run on every start. */
 export async function migrate(ownerUrl: string): Promise<string[]> {

@@ -16,6 +16,7 @@
  * e.g. OTEL_SDK_DISABLED=true to measure without tracing).
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -193,12 +194,14 @@ async function main(): Promise<void> {
     label: 'tRPC modules.list (auth+RLS+ORM+OTel)',
     url: `${ourBase}/trpc/modules.list?input=${encodeURIComponent(JSON.stringify({ includeArchived: false }))}`,
     headers: { cookie, 'x-tenant': TENANT },
+    pid: controlPlane.child.pid,
   };
   const baseline: Target = {
     name: 'bare',
     label: 'fastify + pg, same SQL',
     url: `${bareBase}/modules?tenant=${tenantId}`,
     headers: {},
+    pid: bare.child.pid,
   };
   await checkSameAnswer(ours, baseline);
 
@@ -215,7 +218,12 @@ async function main(): Promise<void> {
       log(`measuring ${target.name}${tag}: ${DURATION_S} s…`);
       const sample = await load(target, DURATION_S);
       samples[target.name].push(sample);
-      log(`  ${summarise(sample).reqPerSec.toFixed(0)} req/s`);
+      const s = summarise(sample);
+      log(
+        `  ${s.reqPerSec.toFixed(0)} req/s, server ${s.cpuMsPerRequest.toFixed(2)} ms CPU/request, ` +
+          `machine ${s.machineBusyPct.toFixed(0)}% busy`,
+      );
+      await drain(target);
     }
   }
 
@@ -229,6 +237,8 @@ interface Target {
   label: string;
   url: string;
   headers: Record<string, string>;
+  /** The server process, for its CPU time. */
+  pid: number | undefined;
 }
 
 interface Sample {
@@ -239,6 +249,10 @@ interface Sample {
   /** Socket errors and timeouts (no response at all). */
   errors: number;
   aborted: boolean;
+  /** CPU time the server process used during the run (Linux /proc; NaN elsewhere). */
+  serverCpuMs: number;
+  /** Share of all CPUs busy during the run, whoever used them. */
+  machineBusyPct: number;
 }
 
 /** One bounded autocannon run: stops at its duration, or is stopped 15 s later at the latest. */
@@ -247,6 +261,8 @@ function load(target: Target, seconds: number): Promise<Sample> {
     const latenciesMs: number[] = [];
     const statuses = new Map<number, number>();
     let aborted = false;
+    const cpuBefore = processCpuMs(target.pid);
+    const machineBefore = machineCpuTicks();
     const instance = autocannon(
       { url: target.url, connections: CONNECTIONS, duration: seconds, headers: target.headers, timeout: 10 },
       (error, result) => {
@@ -255,6 +271,8 @@ function load(target: Target, seconds: number): Promise<Sample> {
         if (error) return reject(error);
         let non200 = 0;
         for (const [status, count] of statuses) if (status !== 200) non200 += count;
+        const machineAfter = machineCpuTicks();
+        const totalTicks = machineAfter.total - machineBefore.total;
         resolve({
           durationS: result.duration,
           latenciesMs,
@@ -262,6 +280,9 @@ function load(target: Target, seconds: number): Promise<Sample> {
           non200,
           errors: result.errors + result.timeouts,
           aborted,
+          serverCpuMs: processCpuMs(target.pid) - cpuBefore,
+          machineBusyPct:
+            totalTicks > 0 ? (100 * (machineAfter.busy - machineBefore.busy)) / totalTicks : NaN,
         });
       },
     );
@@ -290,6 +311,8 @@ interface Summary {
   errors: number;
   statuses: string;
   aborted: boolean;
+  cpuMsPerRequest: number;
+  machineBusyPct: number;
 }
 
 function summarise(...samples: Sample[]): Summary {
@@ -308,7 +331,42 @@ function summarise(...samples: Sample[]): Summary {
     errors: samples.reduce((sum, s) => sum + s.errors, 0),
     statuses: [...statuses].map(([code, n]) => `${code}×${n}`).join(' '),
     aborted: samples.some((s) => s.aborted),
+    cpuMsPerRequest: samples.reduce((sum, s) => sum + s.serverCpuMs, 0) / Math.max(1, latencies.length),
+    machineBusyPct: samples.reduce((sum, s) => sum + s.machineBusyPct, 0) / Math.max(1, samples.length),
   };
+}
+
+/** utime + stime of a process in ms, from /proc/<pid>/stat (clock ticks of 10 ms on Linux). */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Busy and total clock ticks of all CPUs, from /proc/stat. */
+function machineCpuTicks(): { busy: number; total: number } {
+  try {
+    const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = ticks.reduce((a, b) => a + b, 0);
+    const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0); // idle + iowait
+    return { busy: total - idle, total };
+  } catch {
+    return { busy: NaN, total: NaN };
+  }
+}
+
+/**
+ * After a run the server may still hold queued requests (autocannon closes its sockets at once).
+ * One more request waits behind them, so the next run starts from an idle server.
+ */
+async function drain(target: Target): Promise<void> {
+  await fetch(target.url, { headers: target.headers, signal: AbortSignal.timeout(30_000) })
+    .then((response) => response.arrayBuffer())
+    .catch(() => undefined);
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -319,7 +377,7 @@ function percentile(sorted: number[], p: number): number {
 
 function report(bareTarget: Target, oursTarget: Target, bare: Summary, ours: Summary): void {
   const rows = [
-    ['target', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'responses', 'non-200', 'errors', 'what'],
+    ['target', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'responses', 'non-200', 'errors', 'CPU ms/req', 'what'],
     ...(
       [
         [bareTarget, bare],
@@ -334,6 +392,7 @@ function report(bareTarget: Target, oursTarget: Target, bare: Summary, ours: Sum
       String(s.responses),
       String(s.non200),
       String(s.errors),
+      s.cpuMsPerRequest.toFixed(2),
       t.label,
     ]),
   ];
@@ -354,6 +413,14 @@ function report(bareTarget: Target, oursTarget: Target, bare: Summary, ours: Sum
     `  throughput ours/bare: ${ratio.toFixed(2)}×   target ≥ ${TARGET_THROUGHPUT_RATIO}×   ${verdict(ratio >= TARGET_THROUGHPUT_RATIO)}`,
     `  p99 ours:             ${ours.p99.toFixed(2)} ms   target ≤ ${TARGET_P99_MS} ms   ${verdict(ours.p99 <= TARGET_P99_MS)}`,
     `  status codes: bare ${bare.statuses || '-'}; ours ${ours.statuses || '-'}`,
+    `  CPU ms/req: CPU time of the server process alone (not PostgreSQL, not the load generator); ` +
+      `machine busy: bare ${bare.machineBusyPct.toFixed(0)}%, ours ${ours.machineBusyPct.toFixed(0)}%; ` +
+      `load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    `  with ${CONNECTIONS} connections always busy, mean latency ≈ ${CONNECTIONS} / req/s (Little's law): ` +
+      `a p99 ≤ ${TARGET_P99_MS} ms needs well over ${Math.round((CONNECTIONS * 1000) / TARGET_P99_MS)} req/s`,
     '',
   ];
   console.log(out.join('\n'));

@@ -1,5 +1,12 @@
 import { ApiTokenSchema } from '../api-tokens/entities';
 import { AuditEventSchema } from '../audit/entities';
+import {
+  FeatureSchema,
+  IntegrationSchema,
+  ModuleDependencySchema,
+  ModuleIntegrationSchema,
+} from '../catalog/entities';
+import { MitigationSchema } from '../mitigations/entities';
 import { SessionSchema, UserSchema } from '../auth/entities';
 import { ModuleSchema } from '../modules/entities';
 import { MembershipSchema, TenantSchema } from '../tenants/entities';
@@ -13,4 +20,9 @@ export const ENTITIES = [
   ApiTokenSchema,
   ModuleSchema,
   AuditEventSchema,
+  FeatureSchema,
+  ModuleDependencySchema,
+  IntegrationSchema,
+  ModuleIntegrationSchema,
+  MitigationSchema,
 ];

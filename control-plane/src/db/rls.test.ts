@@ -12,6 +12,14 @@ beforeAll(async () => {
     const admin = await cp.signedIn(tenant, 'tenant_admin');
     await admin.call('apiTokens.create', { name: 'rls probe', role: 'viewer' });
   }
+  // A mitigation row per tenant, written as the owner (the mitigation workflows are tested elsewhere).
+  for (const tenant of [cp.acme, cp.globex]) {
+    await cp.ownerQuery(
+      `insert into mitigations (id, tenant_id, kind, target_id, workflow_id, status, reason, requested_by, requested_by_label, started_at)
+       values ($1, $2, 'degraded_mode', $3, 'wf', 'ended', 'rls probe', 'someone', 'someone', now())`,
+      [randomUUID(), tenant.tenantId, tenant.modules.ocr],
+    );
+  }
   app = new pg.Client({ connectionString: cp.appUrl });
   await app.connect();
 });
@@ -61,10 +69,13 @@ describe('row-level security, at the database', () => {
       const { rows } = await app.query<{ n: number }>(`select count(*)::int as n from ${table}`);
       expect(rows[0]!.n, table).toBe(0);
     }
-    // ...while the owner sees that the rows are there.
+    // ...while the owner sees that the rows are there (the fixture fills every tenant-owned table).
     for (const table of await tenantOwnedTables()) {
       const [row] = await cp.ownerQuery<{ n: number }>(`select count(*)::int as n from ${table}`);
-      expect(row!.n, table).toBeGreaterThan(0);
+      expect(
+        row!.n,
+        `${table} has no rows in the fixture: seed some, or this test proves nothing for it`,
+      ).toBeGreaterThan(0);
     }
   });
 

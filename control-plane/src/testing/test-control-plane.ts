@@ -55,6 +55,15 @@ export async function startTestControlPlane(
         { name: 'billing', ownerTeam: 'payments', criticality: 'critical' },
         { name: 'ocr', ownerTeam: 'documents', criticality: 'non_critical' },
       ],
+      features: [
+        { module: 'billing', key: 'billing.invoices', critical: true },
+        { module: 'billing', key: 'billing.exports', critical: false },
+        { module: 'ocr', key: 'ocr.auto-entry', critical: false },
+      ],
+      dependencies: [['ocr', 'billing']],
+      integrations: [
+        { name: 'payment-provider', healthUrl: 'http://127.0.0.1:9/health', usedBy: ['billing'] },
+      ],
     }).finally(() => client.release());
     return {
       ...seeded,

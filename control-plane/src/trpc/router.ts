@@ -1,7 +1,10 @@
 import { apiTokensRouter } from '../api-tokens/router';
 import { auditRouter } from '../audit/router';
 import { authRouter } from '../auth/router';
+import { breakersRouter } from '../breakers/router';
+import { catalogRouter } from '../catalog/router';
 import { diagnosticsRouter } from '../diagnostics/router';
+import { mitigationsRouter } from '../mitigations/router';
 import { modulesRouter } from '../modules/router';
 import { tenantsRouter } from '../tenants/router';
 import { router } from './trpc';
@@ -14,6 +17,9 @@ export const appRouter = router({
   modules: modulesRouter,
   audit: auditRouter,
   diagnostics: diagnosticsRouter,
+  catalog: catalogRouter,
+  mitigations: mitigationsRouter,
+  breakers: breakersRouter,
 });
 
 export type AppRouter = typeof appRouter;
