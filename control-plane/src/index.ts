@@ -6,4 +6,5 @@ export { createOrm } from './db/orm';
 export { inTenantTransaction } from './db/tenant-transaction';
 export { appendAuditEvent, type AuditActor, type AuditEntry } from './audit/writer';
 export { verifyAuditChain } from './audit/verify';
+export { loadBlastRadius, toFeatureView, toIntegrationView } from './catalog/service';
 export { startTelemetry } from './telemetry/sdk';

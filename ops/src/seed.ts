@@ -179,12 +179,95 @@ const DEMO_MODULES: Record<string, SeedModule[]> = {
       criticality: 'non_critical',
       description: 'E-mail and SMS',
     },
+    {
+      name: 'portal',
+      ownerTeam: 'customer-experience',
+      criticality: 'critical',
+      description: 'Customer portal: documents and invoices',
+    },
   ],
   globex: [
     { name: 'checkout', ownerTeam: 'commerce', criticality: 'critical', description: 'Cart and checkout' },
     { name: 'search', ownerTeam: 'discovery', criticality: 'non_critical', description: 'Catalogue search' },
     { name: 'reporting', ownerTeam: 'data', criticality: 'non_critical', description: 'Nightly reports' },
+    { name: 'inventory', ownerTeam: 'supply-chain', criticality: 'critical', description: 'Stock levels' },
   ],
+};
+
+/**
+ * The demo catalog graph (acyclic; read "a depends on b"). Blast radius of acme's storage:
+ * ocr and billing, then portal through both; of globex's inventory: checkout and search, then reporting.
+ * Health URLs are demo placeholders on 127.0.0.1 where nothing listens: a breaker probing
+ * them finds them unhealthy until they are pointed at a real service.
+ */
+const DEMO_GRAPH: Record<string, Pick<SeedTenant, 'features' | 'dependencies' | 'integrations'>> = {
+  acme: {
+    features: [
+      { module: 'billing', key: 'billing.invoices', critical: true, description: 'Issue invoices' },
+      { module: 'billing', key: 'billing.exports', critical: false, description: 'Accounting exports' },
+      { module: 'billing', key: 'billing.dunning-emails', critical: false, description: 'Payment reminders' },
+      { module: 'ocr', key: 'ocr.text-extraction', critical: true, description: 'Extract text from scans' },
+      { module: 'ocr', key: 'ocr.auto-entry', critical: false, description: 'Pre-fill forms from scans' },
+      { module: 'ocr', key: 'ocr.batch-import', critical: false, description: 'Bulk document import' },
+      { module: 'storage', key: 'storage.uploads', critical: true, description: 'Store uploaded files' },
+      { module: 'storage', key: 'storage.thumbnails', critical: false, description: 'Preview images' },
+      {
+        module: 'notifications',
+        key: 'notifications.email',
+        critical: true,
+        description: 'Transactional e-mail',
+      },
+      { module: 'notifications', key: 'notifications.sms', critical: false, description: 'SMS alerts' },
+      { module: 'notifications', key: 'notifications.digest', critical: false, description: 'Weekly digest' },
+      { module: 'portal', key: 'portal.login', critical: true, description: 'Customer sign-in' },
+      { module: 'portal', key: 'portal.document-upload', critical: false, description: 'Upload documents' },
+    ],
+    dependencies: [
+      ['ocr', 'storage'],
+      ['billing', 'storage'],
+      ['billing', 'notifications'],
+      ['portal', 'billing'],
+      ['portal', 'ocr'],
+    ],
+    integrations: [
+      { name: 'payment-provider', healthUrl: 'http://127.0.0.1:9101/health', usedBy: ['billing'] },
+      { name: 'sms-provider', healthUrl: 'http://127.0.0.1:9102/health', usedBy: ['notifications'] },
+      { name: 'object-store', healthUrl: 'http://127.0.0.1:9103/health', usedBy: ['storage'] },
+    ],
+  },
+  globex: {
+    features: [
+      { module: 'checkout', key: 'checkout.cart', critical: true, description: 'Shopping cart' },
+      { module: 'checkout', key: 'checkout.payment', critical: true, description: 'Card payment' },
+      {
+        module: 'checkout',
+        key: 'checkout.gift-cards',
+        critical: false,
+        description: 'Gift card redemption',
+      },
+      { module: 'search', key: 'search.query', critical: true, description: 'Full-text search' },
+      { module: 'search', key: 'search.suggestions', critical: false, description: 'Type-ahead suggestions' },
+      { module: 'reporting', key: 'reporting.nightly', critical: false, description: 'Nightly sales report' },
+      { module: 'reporting', key: 'reporting.csv-export', critical: false, description: 'CSV downloads' },
+      { module: 'inventory', key: 'inventory.stock-levels', critical: true, description: 'Live stock' },
+      {
+        module: 'inventory',
+        key: 'inventory.restock-alerts',
+        critical: false,
+        description: 'Low-stock alerts',
+      },
+    ],
+    dependencies: [
+      ['checkout', 'inventory'],
+      ['search', 'inventory'],
+      ['reporting', 'checkout'],
+    ],
+    integrations: [
+      { name: 'payment-gateway', healthUrl: 'http://127.0.0.1:9201/health', usedBy: ['checkout'] },
+      { name: 'warehouse-api', healthUrl: 'http://127.0.0.1:9202/health', usedBy: ['inventory'] },
+      { name: 'email-relay', healthUrl: 'http://127.0.0.1:9203/health', usedBy: ['reporting'] },
+    ],
+  },
 };
 
 /** The demo data of `npm start`: tenants acme and globex, one user per role each, a few modules. */
@@ -199,7 +282,7 @@ export async function seedDemo(options: { ownerUrl: string; demoPassword: string
     ] as const) {
       const users = usersForEveryRole(slug, options.demoPassword);
       await client.query('begin');
-      await seedTenant(client, { slug, name, users, modules: DEMO_MODULES[slug] ?? [] });
+      await seedTenant(client, { slug, name, users, modules: DEMO_MODULES[slug] ?? [], ...DEMO_GRAPH[slug] });
       await client.query('commit');
       logins.push(
         ...users.map((u) => ({ tenant: slug, email: u.email, role: u.role, password: u.password })),

@@ -25,6 +25,7 @@ const STRING_CANDIDATES = ['probe-name', 'probe text for a test', 'probe', 'p'];
 function sampleString(schema: JsonSchema): string {
   if (schema.format === 'uuid') return ID_PLACEHOLDER;
   if (schema.format === 'email') return 'probe@acme.example';
+  if (schema.format === 'uri') return 'http://127.0.0.1:9/health';
   const fits = (s: string) =>
     s.length >= (schema.minLength ?? 0) &&
     s.length <= (schema.maxLength ?? Infinity) &&

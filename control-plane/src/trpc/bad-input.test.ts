@@ -2,14 +2,35 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestControlPlane, type TestControlPlane } from '../testing/test-control-plane';
 import type { ApiClient } from '../testing/api-client';
 import { inputFields, validSampleInput } from '../testing/sample-inputs';
-import { listProcedures } from './procedures';
+import { defineAbilityFor, ROLES, type Role } from '@rc/contracts';
+import { listProcedures, type ProcedureInfo } from './procedures';
 
 /**
  * Invariant 6 over the whole API: malformed input to any procedure (enumerated from the
  * router) gets a typed 400 with field errors, never a 500, and changes no row.
  */
 let cp: TestControlPlane;
-let admin: ApiClient;
+const clients = new Map<Role, ApiClient>();
+
+/**
+ * A member of acme whose role may call the procedure, so the input (not the permission)
+ * is what gets judged. Public and user-scoped procedures use the tenant admin.
+ */
+async function callerFor(procedure: ProcedureInfo): Promise<ApiClient> {
+  const permission = procedure.meta?.permission;
+  const role =
+    (permission &&
+      ROLES.find((r) =>
+        defineAbilityFor({ userId: 'probe', role: r }).can(permission.action, permission.subject),
+      )) ||
+    'tenant_admin';
+  let client = clients.get(role);
+  if (!client) {
+    client = await cp.signedIn(cp.acme, role);
+    clients.set(role, client);
+  }
+  return client;
+}
 
 const TABLES = ['tenants', 'users', 'memberships', 'api_tokens', 'modules', 'audit_events'];
 const INJECTIONS = [
@@ -69,7 +90,6 @@ function malformedInputs(
 
 beforeAll(async () => {
   cp = await startTestControlPlane({ withWorker: true });
-  admin = await cp.signedIn(cp.acme, 'tenant_admin');
 }, 120_000);
 
 afterAll(async () => {
@@ -108,7 +128,7 @@ describe('bad input to every procedure', () => {
       )) {
         // A case that happens to still be valid (an optional field missing) is not malformed.
         if (procedure.input.safeParse(input).success) continue;
-        const response = await admin.call(procedure.path, input);
+        const response = await (await callerFor(procedure)).call(procedure.path, input);
         if (response.status !== 400 || response.error?.data.code !== 'ERR_VALIDATION') {
           failures.push(`${procedure.path} with ${label} → ${response.status} ${response.error?.data.code}`);
         } else if (!response.error.data.fieldErrors) {
@@ -142,7 +162,9 @@ describe('bad input to every procedure', () => {
       for (const [field, schema] of inputFields(procedure.input)) {
         if (schema.type !== 'string' || schema.format === 'uuid') continue;
         for (const injection of INJECTIONS) {
-          const response = await admin.call(procedure.path, { ...valid, [field]: injection });
+          const response = await (
+            await callerFor(procedure)
+          ).call(procedure.path, { ...valid, [field]: injection });
           if (response.status >= 500)
             failures.push(`${procedure.path}.${field}=${JSON.stringify(injection)} → ${response.status}`);
         }
