@@ -11,3 +11,4 @@ export * from './schemas/diagnostics';
 export * from './workflows';
 export * from './schemas/catalog';
 export * from './schemas/mitigations';
+export * from './schemas/ofrep';

@@ -37,6 +37,15 @@ export interface DegradedModeWorkflowInput {
   requester: MitigationRequester;
 }
 export const DEGRADED_MODE_SIGNALS = { extend: 'extendDegradedMode', end: 'endDegradedMode' } as const;
+/**
+ * `applied` answers once the running workflow has applied degraded mode: the mitigation it manages
+ * (another request's when one was already running), and `active: false` when it is restoring.
+ */
+export const DEGRADED_MODE_UPDATES = { applied: 'degradedModeApplied' } as const;
+export interface DegradedModeAppliedResult {
+  mitigationId: string;
+  active: boolean;
+}
 export interface ExtendDegradedModeSignal {
   additionalMs: number;
   reason: string;
@@ -61,6 +70,15 @@ export interface CircuitBreakerWorkflowInput {
   requester: MitigationRequester;
 }
 export const CIRCUIT_BREAKER_SIGNALS = { forceClose: 'forceCloseBreaker' } as const;
+/**
+ * `opened` answers once the running workflow has opened its breaker: the mitigation it manages
+ * (another request's when one was already running), and `active: false` when it is closing.
+ */
+export const CIRCUIT_BREAKER_UPDATES = { opened: 'breakerOpened' } as const;
+export interface BreakerOpenedResult {
+  mitigationId: string;
+  active: boolean;
+}
 export interface ForceCloseBreakerSignal {
   reason: string;
   requester: MitigationRequester;

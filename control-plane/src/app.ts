@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { LoginRateLimiter } from './auth/rate-limit';
 import type { ControlPlaneConfig } from './config';
 import { createOrm } from './db/orm';
+import { createAppPool } from './db/pool';
 import { buildServer } from './server';
 import { createTemporalClient } from './temporal/client';
 import type { AppDeps } from './trpc/context';
@@ -20,7 +21,8 @@ export async function startControlPlane(
 ): Promise<ControlPlane> {
   const orm = await createOrm(config.appDatabaseUrl);
   const temporal = await createTemporalClient(config.temporal);
-  const deps: AppDeps = { orm, config, temporal, loginRateLimiter: new LoginRateLimiter(orm) };
+  const pool = createAppPool(config.appDatabaseUrl);
+  const deps: AppDeps = { orm, pool, config, temporal, loginRateLimiter: new LoginRateLimiter(orm) };
   const app = await buildServer(deps, options);
   const address = await app.listen({ host: config.host, port: config.port });
   return {
@@ -30,6 +32,7 @@ export async function startControlPlane(
     async close() {
       await app.close();
       await temporal.connection.close();
+      await pool.end();
       await orm.close(true);
     },
   };

@@ -6,5 +6,12 @@ export { createOrm } from './db/orm';
 export { inTenantTransaction } from './db/tenant-transaction';
 export { appendAuditEvent, type AuditActor, type AuditEntry } from './audit/writer';
 export { verifyAuditChain } from './audit/verify';
+export {
+  applyDegradedModeChanges,
+  extendDegradedModeDeadline,
+  requesterActor,
+  restoreDegradedModeSnapshot,
+  type DegradedModeRef,
+} from './mitigations/degraded-mode-store';
 export { loadBlastRadius, toFeatureView, toIntegrationView } from './catalog/service';
 export { startTelemetry } from './telemetry/sdk';

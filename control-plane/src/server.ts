@@ -3,6 +3,8 @@ import fastifyCookie from '@fastify/cookie';
 import { isSpanContextValid, SpanKind, trace, type Span } from '@opentelemetry/api';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { OFREP_PREFIX, ofrepRoutes } from './ofrep/routes';
+import { serveConsole } from './console/serve-console';
 import { createContextFactory, type AppDeps } from './trpc/context';
 import { appRouter, type AppRouter } from './trpc/router';
 import { tracer } from './telemetry/tracer';
@@ -60,6 +62,10 @@ export async function buildServer(
     } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
   });
 
+  // OpenFeature Remote Evaluation Protocol for applications (API token auth).
+  await app.register(ofrepRoutes, { prefix: OFREP_PREFIX, deps });
   app.get('/healthz', async () => ({ ok: true }));
+  // The built console for every other GET (index.html for its page paths).
+  await serveConsole(app);
   return app;
 }

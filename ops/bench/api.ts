@@ -191,7 +191,7 @@ async function main(): Promise<void> {
   const cookie = await login(ourBase, LOGIN_EMAIL, password);
   const ours: Target = {
     name: 'ours',
-    label: 'tRPC modules.list (auth+RLS+ORM+OTel)',
+    label: `tRPC modules.list (auth+RLS+ORM+${CONTROL_PLANE_EXTRA_ENV.OTEL_SDK_DISABLED === 'true' ? 'no OTel' : 'OTel'})`,
     url: `${ourBase}/trpc/modules.list?input=${encodeURIComponent(JSON.stringify({ includeArchived: false }))}`,
     headers: { cookie, 'x-tenant': TENANT },
     pid: controlPlane.child.pid,
@@ -257,7 +257,9 @@ interface Sample {
 
 /** One bounded autocannon run: stops at its duration, or is stopped 15 s later at the latest. */
 function load(target: Target, seconds: number): Promise<Sample> {
-  return new Promise((resolve, reject) => {
+  // Once Ctrl-C started the shutdown, no new run and no report: wait for the exit.
+  if (shutdown.started) return new Promise<never>(() => {});
+  return new Promise<Sample>((resolve, reject) => {
     const latenciesMs: number[] = [];
     const statuses = new Map<number, number>();
     let aborted = false;
@@ -268,6 +270,7 @@ function load(target: Target, seconds: number): Promise<Sample> {
       (error, result) => {
         clearTimeout(guard);
         currentLoad = null;
+        if (shutdown.started) return; // stopped by Ctrl-C: the figures are partial, leave them
         if (error) return reject(error);
         let non200 = 0;
         for (const [status, count] of statuses) if (status !== 200) non200 += count;

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import getPort from 'get-port';
+import { ensureConsoleBuilt } from '@rc/console/ensure-built';
 import { appDatabaseUrl, ensureAppLogin, migrate } from '@rc/migrations';
 import { postgresUserCanReach, startEmbeddedPostgres } from './postgres';
 import { Shutdown, spawnNode, type NodeProcess } from './processes';
@@ -51,6 +52,8 @@ async function main(): Promise<void> {
     if (!existsSync(path.join(ROOT, entry))) throw new Error(`${entry} does not exist yet.`);
   }
   const secrets = production ? undefined : await loadOrCreateDemoSecrets();
+  // The console the control plane serves: built when console/dist is missing or older than its sources.
+  await ensureConsoleBuilt({ log });
 
   // (a) PostgreSQL
   let ownerUrl = env('DATABASE_URL');

@@ -1,4 +1,6 @@
 import { createDiagnosticsActivities, type DiagnosticsActivityDeps } from './diagnostics/activities';
+import { createBreakerActivities } from './breakers/activities';
+import { createDegradedModeActivities } from './mitigations/activities';
 
 /** What the activities need from the process: built once per worker. */
 export type ActivityDeps = DiagnosticsActivityDeps;
@@ -7,6 +9,8 @@ export type ActivityDeps = DiagnosticsActivityDeps;
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createDiagnosticsActivities(deps),
+    ...createBreakerActivities(deps),
+    ...createDegradedModeActivities(deps),
   };
 }
 

@@ -28,6 +28,9 @@ export type ExtendDegradedModeInput = z.infer<typeof ExtendDegradedModeInput>;
 export const EndDegradedModeInput = z.strictObject({ moduleId: Id, reason: Reason });
 export type EndDegradedModeInput = z.infer<typeof EndDegradedModeInput>;
 
+/** The module's active degraded mode, or null when none is active. */
+export const GetDegradedModeInput = z.strictObject({ moduleId: Id });
+
 export const MITIGATION_KINDS = ['degraded_mode', 'circuit_breaker'] as const;
 export const MITIGATION_STATUSES = ['active', 'ended'] as const;
 
@@ -41,7 +44,7 @@ export const MitigationView = z.object({
   requestedBy: z.string(),
   requestedByLabel: z.string(),
   traceId: z.string().nullable(),
-  /** For degraded mode: feature key → enabled before it started (restored exactly). */
+  /** For degraded mode: `{ features: { [feature key]: enabled } }` before it started (restored exactly). */
   snapshot: z.record(z.string(), z.unknown()),
   startedAt: z.string(),
   endsAt: z.string().nullable(),

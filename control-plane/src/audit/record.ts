@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { readInTenant, type Query } from '../db/tenant-read';
 import { inTenantTransaction } from '../db/tenant-transaction';
 import type { TenantRequest } from '../trpc/context';
 import { appendAuditEvent, type AuditEntry } from './writer';
@@ -33,4 +34,12 @@ export function inRequestTenant<T>(
     { tenantId: request.tenantId, userId: request.actor.userId },
     work,
   );
+}
+
+/** A read-only transaction in the request's tenant, without the ORM (for hot reads). */
+export function readInRequestTenant<T>(
+  request: TenantRequest,
+  work: (query: Query) => Promise<T>,
+): Promise<T> {
+  return readInTenant(request.deps.pool, { tenantId: request.tenantId, userId: request.actor.userId }, work);
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { CreateModuleInput, ModuleView, UpdateModuleInput } from '@rc/contracts';
-import { inRequestTenant, recordAudit } from '../audit/record';
+import { inRequestTenant, readInRequestTenant, recordAudit } from '../audit/record';
 import { AppError, notFound } from '../errors';
 import type { TenantRequest } from '../trpc/context';
 import { ModuleSchema, type Module } from './entities';
@@ -19,20 +19,55 @@ export function toModuleView(module: Module): ModuleView {
   };
 }
 
+interface ModuleRow {
+  id: string;
+  tenant_id: string;
+  name: string;
+  owner_team: string;
+  criticality: Module['criticality'];
+  description: string;
+  status: Module['status'];
+  created_at: Date;
+  updated_at: Date;
+}
+
+const MODULE_COLUMNS =
+  'id, tenant_id, name, owner_team, criticality, description, status, created_at, updated_at';
+
+function rowToModule(row: ModuleRow): Module {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    name: row.name,
+    ownerTeam: row.owner_team,
+    criticality: row.criticality,
+    description: row.description,
+    status: row.status,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** The hottest read of the API: a lean read-only tenant transaction (see db/tenant-read.ts). */
 export function listModules(request: TenantRequest, includeArchived: boolean): Promise<ModuleView[]> {
-  return inRequestTenant(request, async (em) => {
-    const modules = await em.find(ModuleSchema, includeArchived ? {} : { status: 'active' }, {
-      orderBy: { name: 'asc' },
-    });
-    return modules.map(toModuleView);
+  return readInRequestTenant(request, async (query) => {
+    const rows = await query<ModuleRow>(
+      `select ${MODULE_COLUMNS} from modules
+        where tenant_id = $1 and ($2::boolean or status = 'active') order by name`,
+      [request.tenantId, includeArchived],
+    );
+    return rows.map((row) => toModuleView(rowToModule(row)));
   });
 }
 
 export function getModule(request: TenantRequest, id: string): Promise<ModuleView> {
-  return inRequestTenant(request, async (em) => {
-    const module = await em.findOne(ModuleSchema, { id });
-    if (!module) throw notFound('module');
-    return toModuleView(module);
+  return readInRequestTenant(request, async (query) => {
+    const [row] = await query<ModuleRow>(
+      `select ${MODULE_COLUMNS} from modules where tenant_id = $1 and id = $2`,
+      [request.tenantId, id],
+    );
+    if (!row) throw notFound('module');
+    return toModuleView(rowToModule(row));
   });
 }
 

@@ -3,12 +3,15 @@ import type { Span } from '@opentelemetry/api';
 import type { Client as TemporalClient } from '@temporalio/client';
 import type { AppAbility, Role } from '@rc/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type pg from 'pg';
 import type { LoginRateLimiter } from '../auth/rate-limit';
 import type { ControlPlaneConfig } from '../config';
 
 /** Long-lived things a request may use. Nothing in here holds per-tenant state. */
 export interface AppDeps {
   orm: MikroORM;
+  /** Plain pool as the app role, for authentication and hot tenant reads (see db/tenant-read.ts). */
+  pool: pg.Pool;
   config: ControlPlaneConfig;
   temporal: TemporalClient;
   loginRateLimiter: LoginRateLimiter;

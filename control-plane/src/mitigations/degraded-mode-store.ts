@@ -1,0 +1,274 @@
+/**
+ * The database side of degraded mode: snapshot and switch off, move the deadline, restore the
+ * snapshot. Each function runs inside the caller's tenant transaction and audits in it, so a
+ * change and its audit event commit together. The worker's activities call them with the
+ * workflow's requester; the control plane calls `restoreDegradedModeSnapshot` itself only when
+ * the workflow is gone (see `endDegradedMode`). Every function is idempotent: Temporal retries.
+ */
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ExtendDegradedModeSignal, MitigationRequester } from '@rc/contracts';
+import { AuditEventSchema } from '../audit/entities';
+import { appendAuditEvent, type AuditActor } from '../audit/writer';
+import { FeatureSchema } from '../catalog/entities';
+import { loadBlastRadius } from '../catalog/service';
+import { AppError, notFound } from '../errors';
+import { ModuleSchema } from '../modules/entities';
+import { MitigationSchema, type Mitigation } from './entities';
+
+export const DEGRADED_MODE_ACTIONS = {
+  start: 'degraded_mode.start',
+  extend: 'degraded_mode.extend',
+  restore: 'degraded_mode.restore',
+} as const;
+
+/** What degraded mode keeps in `mitigations.snapshot`: every feature's `enabled` before it started. */
+export interface DegradedModeSnapshot {
+  features: Record<string, boolean>;
+}
+
+/** Which degraded mode a step is about, and who started it (their request's trace ties every step together). */
+export interface DegradedModeRef {
+  tenantId: string;
+  moduleId: string;
+  mitigationId: string;
+  workflowId: string;
+  requester: MitigationRequester;
+}
+
+/** Who ends a degraded mode early; `null` where one is expected means it expired. */
+export interface DegradedModeEnd {
+  actor: AuditActor;
+  reason: string;
+  requestId: string | null;
+  traceId: string | null;
+}
+
+/** The actor of the steps nobody asked for at that moment (the restore when the duration elapses). */
+export const DEGRADED_MODE_TIMER_ACTOR: AuditActor = {
+  kind: 'system',
+  id: null,
+  label: 'system: degraded-mode timer',
+  role: null,
+};
+
+export function requesterActor(requester: MitigationRequester): AuditActor {
+  return { kind: requester.kind, id: requester.id, label: requester.label, role: requester.role };
+}
+
+export function snapshotOf(mitigation: Mitigation): DegradedModeSnapshot | null {
+  const features = (mitigation.snapshot as Partial<DegradedModeSnapshot>).features;
+  return features && typeof features === 'object' ? { features } : null;
+}
+
+function ownMitigation(em: EntityManager, ref: DegradedModeRef): Promise<Mitigation | null> {
+  return em.findOne(
+    MitigationSchema,
+    { id: ref.mitigationId, tenantId: ref.tenantId, kind: 'degraded_mode' },
+    { lockMode: LockMode.PESSIMISTIC_WRITE },
+  );
+}
+
+/**
+ * Snapshots the module's features (key → enabled), switches its non-critical features that
+ * are on off, records the mitigation (active, ending after `durationMs`) and audits
+ * `degraded_mode.start` as the requester. A retry finds its own row and changes nothing.
+ * A row left active by a workflow that no longer runs is ended as superseded, and its snapshot
+ * (the state before that earlier degraded mode) is carried over, so the restore still returns
+ * to the state from before any degraded mode.
+ */
+export async function applyDegradedModeChanges(
+  em: EntityManager,
+  ref: DegradedModeRef & { reason: string; durationMs: number },
+): Promise<{ endsAtMs: number; active: boolean }> {
+  const own = await ownMitigation(em, ref);
+  if (own) return { endsAtMs: own.endsAt?.getTime() ?? Date.now(), active: own.status === 'active' };
+
+  // Serialises everything that changes this module's flags (and its one active degraded mode).
+  const module = await em.findOne(
+    ModuleSchema,
+    { id: ref.moduleId, tenantId: ref.tenantId },
+    { lockMode: LockMode.PESSIMISTIC_WRITE },
+  );
+  if (!module) throw notFound('module');
+  if (module.status === 'archived') throw new AppError('ERR_CONFLICT', `module ${module.name} is archived`);
+
+  const features = await em.find(
+    FeatureSchema,
+    { tenantId: ref.tenantId, moduleId: ref.moduleId },
+    { orderBy: { key: 'asc' }, lockMode: LockMode.PESSIMISTIC_WRITE },
+  );
+  // Who feels it: recorded with the start, as the operator saw it before confirming.
+  const { dependents } = await loadBlastRadius(em, ref.tenantId, ref.moduleId);
+  const snapshot: Record<string, boolean> = Object.fromEntries(features.map((f) => [f.key, f.enabled]));
+  const now = new Date();
+  const orphan = await em.findOne(MitigationSchema, {
+    tenantId: ref.tenantId,
+    kind: 'degraded_mode',
+    targetId: ref.moduleId,
+    status: 'active',
+  });
+  if (orphan) {
+    for (const [key, enabled] of Object.entries(snapshotOf(orphan)?.features ?? {})) {
+      if (key in snapshot) snapshot[key] = enabled;
+    }
+    orphan.status = 'ended';
+    orphan.endedAt = now;
+    orphan.endReason = `superseded by mitigation ${ref.mitigationId}: its workflow was no longer running`;
+    // Frees the one-active-per-module index before the new row goes in.
+    await em.flush();
+  }
+
+  const mitigation: Mitigation = {
+    id: ref.mitigationId,
+    tenantId: ref.tenantId,
+    kind: 'degraded_mode',
+    targetId: ref.moduleId,
+    workflowId: ref.workflowId,
+    status: 'active',
+    reason: ref.reason,
+    requestedBy: ref.requester.id,
+    requestedByLabel: ref.requester.label,
+    traceId: ref.requester.traceId,
+    snapshot: { features: snapshot } satisfies DegradedModeSnapshot,
+    startedAt: now,
+    endsAt: new Date(now.getTime() + ref.durationMs),
+    endedAt: null,
+    endReason: null,
+  };
+  await em.insert(MitigationSchema, mitigation);
+
+  const switchedOff = features.filter((f) => !f.critical && f.enabled);
+  for (const feature of switchedOff) feature.enabled = false;
+  await em.flush();
+
+  await appendAuditEvent(em, {
+    tenantId: ref.tenantId,
+    actor: requesterActor(ref.requester),
+    action: DEGRADED_MODE_ACTIONS.start,
+    resourceType: 'Mitigation',
+    resourceId: mitigation.id,
+    reason: ref.reason,
+    details: {
+      moduleId: module.id,
+      module: module.name,
+      workflowId: ref.workflowId,
+      snapshot,
+      switchedOff: switchedOff.map((f) => f.key),
+      keptOn: features.filter((f) => f.critical && f.enabled).map((f) => f.key),
+      dependents: dependents.map((d) => ({ module: d.name, depth: d.depth })),
+      endsAt: mitigation.endsAt!.toISOString(),
+      ...(orphan ? { supersededMitigationId: orphan.id } : {}),
+    },
+    requestId: ref.requester.requestId,
+    traceId: ref.requester.traceId,
+  });
+  return { endsAtMs: mitigation.endsAt!.getTime(), active: true };
+}
+
+/**
+ * Moves the end of an active degraded mode to `endsAtMs` (decided by the workflow) and audits
+ * `degraded_mode.extend` as the person who asked. Once per extend request: a retry finds the
+ * audit event of that request and does nothing. False when the mitigation is no longer active.
+ */
+export async function extendDegradedModeDeadline(
+  em: EntityManager,
+  ref: DegradedModeRef & { endsAtMs: number; extension: ExtendDegradedModeSignal },
+): Promise<boolean> {
+  const mitigation = await ownMitigation(em, ref);
+  if (mitigation?.status !== 'active') return false;
+  const recorded = await em.count(AuditEventSchema, {
+    tenantId: ref.tenantId,
+    action: DEGRADED_MODE_ACTIONS.extend,
+    resourceId: ref.mitigationId,
+    requestId: ref.extension.requester.requestId,
+  });
+  if (recorded > 0) return true;
+  const previousEndsAt = mitigation.endsAt;
+  mitigation.endsAt = new Date(ref.endsAtMs);
+  await em.flush();
+  await appendAuditEvent(em, {
+    tenantId: ref.tenantId,
+    actor: requesterActor(ref.extension.requester),
+    action: DEGRADED_MODE_ACTIONS.extend,
+    resourceType: 'Mitigation',
+    resourceId: ref.mitigationId,
+    reason: ref.extension.reason,
+    details: {
+      moduleId: ref.moduleId,
+      workflowId: ref.workflowId,
+      additionalMinutes: ref.extension.additionalMs / 60_000,
+      previousEndsAt: previousEndsAt?.toISOString() ?? null,
+      endsAt: mitigation.endsAt.toISOString(),
+      startedBy: { id: ref.requester.id, label: ref.requester.label },
+      requestTraceId: ref.extension.requester.traceId,
+    },
+    // This request asked for it; the trace is the one of the request that started the degraded mode.
+    requestId: ref.extension.requester.requestId,
+    traceId: ref.requester.traceId,
+  });
+  return true;
+}
+
+/**
+ * Puts every feature of the snapshot back exactly as it was (what was off before stays off),
+ * ends the mitigation and audits `degraded_mode.restore`: as the person who ended it early, or
+ * as the system timer when it expired; always with the trace id of the request that started it
+ * (read from the row). Idempotent: an ended mitigation is left alone. Answers whether this call restored it.
+ */
+export async function restoreDegradedModeSnapshot(
+  em: EntityManager,
+  target: { tenantId: string; mitigationId: string; end: DegradedModeEnd | null; workflowRunning: boolean },
+): Promise<boolean> {
+  const mitigation = await em.findOne(
+    MitigationSchema,
+    { id: target.mitigationId, tenantId: target.tenantId, kind: 'degraded_mode' },
+    { lockMode: LockMode.PESSIMISTIC_WRITE },
+  );
+  if (!mitigation) throw notFound('mitigation');
+  if (mitigation.status !== 'active') return false;
+  const snapshot = snapshotOf(mitigation)?.features ?? {};
+  const keys = Object.keys(snapshot);
+  const features = keys.length
+    ? await em.find(
+        FeatureSchema,
+        { tenantId: target.tenantId, moduleId: mitigation.targetId, key: { $in: keys } },
+        { orderBy: { key: 'asc' }, lockMode: LockMode.PESSIMISTIC_WRITE },
+      )
+    : [];
+  const restored: Array<{ key: string; enabled: boolean }> = [];
+  for (const feature of features) {
+    const enabled = snapshot[feature.key]!;
+    if (feature.enabled !== enabled) {
+      feature.enabled = enabled;
+      restored.push({ key: feature.key, enabled });
+    }
+  }
+  const { end } = target;
+  mitigation.status = 'ended';
+  mitigation.endedAt = new Date();
+  mitigation.endReason = end ? `ended early by ${end.actor.label}: ${end.reason}` : 'expired';
+  await em.flush();
+  await appendAuditEvent(em, {
+    tenantId: target.tenantId,
+    actor: end?.actor ?? DEGRADED_MODE_TIMER_ACTOR,
+    action: DEGRADED_MODE_ACTIONS.restore,
+    resourceType: 'Mitigation',
+    resourceId: mitigation.id,
+    reason: end?.reason ?? 'the degraded-mode duration elapsed',
+    details: {
+      moduleId: mitigation.targetId,
+      workflowId: mitigation.workflowId,
+      cause: end ? 'ended_early' : 'expired',
+      endsAt: mitigation.endsAt?.toISOString() ?? null,
+      snapshot,
+      restored,
+      startedBy: { id: mitigation.requestedBy, label: mitigation.requestedByLabel },
+      ...(end ? { requestTraceId: end.traceId } : {}),
+      ...(target.workflowRunning ? {} : { workflowRunning: false }),
+    },
+    requestId: end?.requestId ?? null,
+    traceId: mitigation.traceId,
+  });
+  return true;
+}
