@@ -29,7 +29,12 @@ export function App() {
   const session = useSession();
   if (session.isPending) return <p className="splash">Reliability Center…</p>;
   if (session.signedOut) return <LoginPage />;
-  if (!session.me) return <Centered><ProblemMessage problem={problemOf(session.error)} what="your session" /></Centered>;
+  if (!session.me)
+    return (
+      <Centered>
+        <ProblemMessage problem={problemOf(session.error)} what="your session" />
+      </Centered>
+    );
   return <SignedIn me={session.me} />;
 }
 
@@ -87,8 +92,10 @@ function TenantScope({ me, slug, name, page }: { me: Me; slug: string; name: str
     queryFn: (): Promise<TenantInfo> => api.tenants.current.query(),
     staleTime: 60_000,
   });
-  // Leaving a tenant drops what was cached for it.
-  useEffect(() => () => queryClient.removeQueries({ queryKey: queryKeys.tenant(slug) }), [slug]);
+  // Nothing cached for another tenant outlives a switch (idempotent, so StrictMode's double run is harmless).
+  useEffect(() => {
+    queryClient.removeQueries({ predicate: (q) => q.queryKey[0] === 'tenant' && q.queryKey[1] !== slug });
+  }, [slug]);
 
   const ability = useMemo(() => (current.data ? abilityFromRules(current.data.rules) : null), [current.data]);
   const allowed = ability ? PAGES.filter((p) => ability.can(...p.permission)) : [];

@@ -13,5 +13,15 @@ export {
   restoreDegradedModeSnapshot,
   type DegradedModeRef,
 } from './mitigations/degraded-mode-store';
+export {
+  endMitigation,
+  endSupersededMitigation,
+  findActiveMitigation,
+  newMitigation,
+} from './mitigations/mitigation-rows';
+// Entity schemas the worker's activities query with (the same instances the ORM registers).
+export { IntegrationSchema, type Integration } from './catalog/entities';
+export { MitigationSchema, type Mitigation } from './mitigations/entities';
+export { ModuleSchema, type Module } from './modules/entities';
 export { loadBlastRadius, toFeatureView, toIntegrationView } from './catalog/service';
 export { startTelemetry } from './telemetry/sdk';

@@ -15,6 +15,16 @@ export interface NodeProcess {
   stop(timeoutMs?: number): Promise<void>;
 }
 
+/** Whether a process with that pid runs (one of another user's counts: signalling it is refused, not unknown). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Writes each complete line of `input` to `output` as `<prefix> line`. */
 export function prefixLines(input: Readable, prefix: string, output: Writable): void {
   createInterface({ input, crlfDelay: Infinity }).on('line', (line) => output.write(`${prefix} ${line}\n`));

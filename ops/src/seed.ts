@@ -44,6 +44,21 @@ export interface SeededTenant {
   integrations: Record<string, string>; // integration name -> id
 }
 
+/** The id of the tenant's row with that natural key: the one just inserted, or the one already there. */
+async function idByKey(
+  client: pg.ClientBase,
+  table: 'modules' | 'features' | 'integrations',
+  keyColumn: 'name' | 'key',
+  tenantId: string,
+  key: string,
+): Promise<string> {
+  const { rows } = await client.query<{ id: string }>(
+    `select id from ${table} where tenant_id = $1 and ${keyColumn} = $2`,
+    [tenantId, key],
+  );
+  return rows[0]!.id;
+}
+
 /**
  * Writes a tenant, its members and modules as the database owner, idempotently
  * (existing rows are kept, not duplicated). Used by the demo seed and by tests.
@@ -80,12 +95,7 @@ export async function seedTenant(client: pg.ClientBase, spec: SeedTenant): Promi
        values ($1, $2, $3, $4, $5, $6) on conflict (tenant_id, name) do nothing`,
       [randomUUID(), tenantId, module.name, module.ownerTeam, module.criticality, module.description ?? ''],
     );
-    modules[module.name] = (
-      await client.query<{ id: string }>('select id from modules where tenant_id = $1 and name = $2', [
-        tenantId,
-        module.name,
-      ])
-    ).rows[0]!.id;
+    modules[module.name] = await idByKey(client, 'modules', 'name', tenantId, module.name);
   }
   const moduleId = (name: string) => {
     const id = modules[name];
@@ -107,12 +117,7 @@ export async function seedTenant(client: pg.ClientBase, spec: SeedTenant): Promi
         feature.enabled ?? true,
       ],
     );
-    features[feature.key] = (
-      await client.query<{ id: string }>('select id from features where tenant_id = $1 and key = $2', [
-        tenantId,
-        feature.key,
-      ])
-    ).rows[0]!.id;
+    features[feature.key] = await idByKey(client, 'features', 'key', tenantId, feature.key);
   }
   for (const [from, to] of spec.dependencies ?? []) {
     await client.query(
@@ -126,12 +131,7 @@ export async function seedTenant(client: pg.ClientBase, spec: SeedTenant): Promi
       `insert into integrations (id, tenant_id, name, health_url) values ($1, $2, $3, $4) on conflict (tenant_id, name) do nothing`,
       [randomUUID(), tenantId, integration.name, integration.healthUrl],
     );
-    const id = (
-      await client.query<{ id: string }>('select id from integrations where tenant_id = $1 and name = $2', [
-        tenantId,
-        integration.name,
-      ])
-    ).rows[0]!.id;
+    const id = await idByKey(client, 'integrations', 'name', tenantId, integration.name);
     integrations[integration.name] = id;
     for (const user of integration.usedBy) {
       await client.query(

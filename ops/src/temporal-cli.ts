@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { isAlive } from './processes';
 
 /** v1.5.1 is the last release that `go install` can build (later ones carry `replace` directives). */
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
@@ -117,15 +118,6 @@ async function tryLock(lock: string): Promise<'acquired' | 'stale' | number> {
 async function lockHolderAlive(lock: string): Promise<boolean> {
   const pid = Number((await fs.readFile(lock, 'utf8').catch(() => '')).trim());
   return Boolean(pid) && isAlive(pid);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function waitFor(done: () => Promise<boolean>, log: (line: string) => void): Promise<void> {

@@ -11,6 +11,7 @@ import type { TestProject } from 'vitest/node';
 import { ensureAppLogin, migrate } from '@rc/migrations';
 import { bundleWorkflows } from '@rc/workers';
 import { createDatabase, startEmbeddedPostgres } from '../src/postgres';
+import { isAlive } from '../src/processes';
 import { resolveTemporalCli } from '../src/temporal-cli';
 import { startTemporalDevServer } from '../src/temporal-server';
 
@@ -101,14 +102,5 @@ async function removeLeftoversOfInterruptedRuns(): Promise<void> {
     } catch {
       // Someone else's, or already gone: not ours to worry about.
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

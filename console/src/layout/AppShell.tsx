@@ -55,7 +55,12 @@ export function AppShell({
         <span className="who" data-testid="signed-in-as">
           {me.displayName} <span className="muted">{me.email}</span>
         </span>
-        <button type="button" className="button subtle" onClick={() => logout.mutate()} disabled={logout.isPending}>
+        <button
+          type="button"
+          className="button subtle"
+          onClick={() => logout.mutate()}
+          disabled={logout.isPending}
+        >
           Sign out
         </button>
       </header>

@@ -54,7 +54,13 @@ export function DegradedModeBlastRadius({ blast }: { blast: BlastRadius }) {
 }
 
 /** What a breaker on an integration touches: the modules calling it, and everything depending on those. */
-export function BreakerBlastRadius({ callers, dependents }: { callers: ModuleView[]; dependents: ModuleView[] }) {
+export function BreakerBlastRadius({
+  callers,
+  dependents,
+}: {
+  callers: ModuleView[];
+  dependents: ModuleView[];
+}) {
   return (
     <div className="blast-grid">
       <div>

@@ -29,7 +29,9 @@ export function BreakerControls({
 }) {
   const tenant = useTenant();
   const ability = useAbility();
-  const [pending, setPending] = useState<{ integration: IntegrationView; action: 'open' | 'close' } | null>(null);
+  const [pending, setPending] = useState<{ integration: IntegrationView; action: 'open' | 'close' } | null>(
+    null,
+  );
   const can = (procedure: ActionProcedure) => mayCall(ability, procedure);
 
   const blastOf = (integration: IntegrationView) => {
@@ -59,7 +61,11 @@ export function BreakerControls({
           );
           const closed = integration.breakerState === 'closed';
           return (
-            <li key={integration.id} data-testid={`breaker-${integration.name}`} data-state={integration.breakerState}>
+            <li
+              key={integration.id}
+              data-testid={`breaker-${integration.name}`}
+              data-state={integration.breakerState}
+            >
               <div>
                 <strong>{integration.name}</strong>{' '}
                 <span className={`badge breaker-${integration.breakerState}`}>
@@ -105,8 +111,8 @@ export function BreakerControls({
           title={`Open the breaker on ${pending.integration.name}`}
           summary={
             <>
-              Calls to {pending.integration.name} stop at once. After the cool-down the breaker goes
-              half-open and probes the integration&apos;s health before closing.
+              Calls to {pending.integration.name} stop at once. After the cool-down the breaker goes half-open
+              and probes the integration&apos;s health before closing.
             </>
           }
           blastRadius={<BreakerBlastRadius {...blastOf(pending.integration)} />}
@@ -120,7 +126,11 @@ export function BreakerControls({
             initial: BREAKER_COOL_DOWN_DEFAULT_SECONDS,
           }}
           onConfirm={({ reason, amount }) =>
-            api.breakers.open.mutate({ integrationId: pending.integration.id, reason, coolDownSeconds: amount })
+            api.breakers.open.mutate({
+              integrationId: pending.integration.id,
+              reason,
+              coolDownSeconds: amount,
+            })
           }
           onDone={done}
           onCancel={() => setPending(null)}
@@ -132,7 +142,9 @@ export function BreakerControls({
           summary={<>Calls to {pending.integration.name} resume now, without waiting for a health probe.</>}
           blastRadius={<BreakerBlastRadius {...blastOf(pending.integration)} />}
           confirmLabel="Force close"
-          onConfirm={({ reason }) => api.breakers.forceClose.mutate({ integrationId: pending.integration.id, reason })}
+          onConfirm={({ reason }) =>
+            api.breakers.forceClose.mutate({ integrationId: pending.integration.id, reason })
+          }
           onDone={done}
           onCancel={() => setPending(null)}
         />

@@ -31,7 +31,17 @@ export interface ConfirmActionDialogProps {
 }
 
 export function ConfirmActionDialog(props: ConfirmActionDialogProps) {
-  const { title, summary, blastRadius, confirmLabel, tone = 'normal', amount, onConfirm, onDone, onCancel } = props;
+  const {
+    title,
+    summary,
+    blastRadius,
+    confirmLabel,
+    tone = 'normal',
+    amount,
+    onConfirm,
+    onDone,
+    onCancel,
+  } = props;
   const titleId = useId();
   const [reason, setReason] = useState('');
   const [amountText, setAmountText] = useState(String(amount?.initial ?? ''));

@@ -83,12 +83,22 @@ export function DegradedModeControls({
           </button>
         )}
         {active && can('mitigations.degradedMode.extend') && (
-          <button type="button" className="button" data-testid="action-degraded-extend" onClick={() => setPending('extend')}>
+          <button
+            type="button"
+            className="button"
+            data-testid="action-degraded-extend"
+            onClick={() => setPending('extend')}
+          >
             Extend…
           </button>
         )}
         {active && can('mitigations.degradedMode.end') && (
-          <button type="button" className="button" data-testid="action-degraded-end" onClick={() => setPending('end')}>
+          <button
+            type="button"
+            className="button"
+            data-testid="action-degraded-end"
+            onClick={() => setPending('end')}
+          >
             End degraded mode…
           </button>
         )}
@@ -99,8 +109,8 @@ export function DegradedModeControls({
           title={`Start degraded mode on ${module.name}`}
           summary={
             <>
-              Its non-critical features are switched off now and restored exactly as they were when the
-              time runs out or when someone ends it.
+              Its non-critical features are switched off now and restored exactly as they were when the time
+              runs out or when someone ends it.
             </>
           }
           blastRadius={<DegradedModeBlastRadius blast={blast} />}
@@ -114,7 +124,11 @@ export function DegradedModeControls({
             initial: DEGRADED_MODE_DEFAULT_MINUTES,
           }}
           onConfirm={({ reason, amount }) =>
-            api.mitigations.degradedMode.start.mutate({ moduleId: module.id, reason, durationMinutes: amount })
+            api.mitigations.degradedMode.start.mutate({
+              moduleId: module.id,
+              reason,
+              durationMinutes: amount,
+            })
           }
           onDone={done}
           onCancel={cancel}
@@ -123,18 +137,16 @@ export function DegradedModeControls({
       {pending === 'extend' && active && (
         <ConfirmActionDialog
           title={`Extend degraded mode on ${module.name}`}
-          summary={
-            <>
-              Keeps its features off longer; it now ends {formatTime(active.endsAt)}.
-            </>
-          }
-          blastRadius={
-            <RestoreList keys={restoring} blast={blast} heading="Features staying off" />
-          }
+          summary={<>Keeps its features off longer; it now ends {formatTime(active.endsAt)}.</>}
+          blastRadius={<RestoreList keys={restoring} blast={blast} heading="Features staying off" />}
           confirmLabel="Extend"
           amount={{ label: 'Add', unit: 'minutes', min: 1, max: DEGRADED_MODE_MAX_MINUTES, initial: 30 }}
           onConfirm={({ reason, amount }) =>
-            api.mitigations.degradedMode.extend.mutate({ moduleId: module.id, reason, additionalMinutes: amount })
+            api.mitigations.degradedMode.extend.mutate({
+              moduleId: module.id,
+              reason,
+              additionalMinutes: amount,
+            })
           }
           onDone={done}
           onCancel={cancel}

@@ -25,7 +25,6 @@ type ModuleNodeData = {
   module: ModuleView;
   health: ModuleHealth | undefined;
   emphasis: Emphasis;
-  onSelect: (moduleId: string) => void;
 };
 type IntegrationNodeData = { integration: IntegrationView; emphasis: Emphasis };
 type ModuleNode = Node<ModuleNodeData, 'module'>;
@@ -44,7 +43,6 @@ function ModuleNodeView({ data }: NodeProps<ModuleNode>) {
         aria-pressed={emphasis === 'selected'}
         aria-label={`${module.name}: ${HEALTH_LABELS[level]}`}
         title={health?.reasons.join('\n') || HEALTH_LABELS[level]}
-        onClick={() => data.onSelect(module.id)}
       >
         <span className="node-title">
           <span className={`dot health-${level}`} aria-hidden="true" />
@@ -75,6 +73,11 @@ function IntegrationNodeView({ data }: NodeProps<IntegrationNode>) {
   );
 }
 
+/** Same colours as styles.css (edge paths are styled there; SVG markers take a colour here). */
+const EDGE_COLOR = '#8a96a6';
+const DIM_COLOR = '#cfd5dd';
+const BLAST_COLOR = '#d9480f';
+
 const NODE_TYPES = { module: ModuleNodeView, integration: IntegrationNodeView };
 
 export interface DependencyGraphProps {
@@ -101,27 +104,23 @@ export function DependencyGraph({ graph, health, selectedId, blastIds, onSelect 
       graph.integrationLinks.filter((l) => l.moduleId === selectedId).map((l) => l.integrationId),
     );
     const nodes: Array<ModuleNode | IntegrationNode> = [
-      ...graph.modules.map(
-        (module): ModuleNode => ({
-          id: module.id,
-          type: 'module',
-          position: positions.get(module.id) ?? { x: 0, y: 0 },
-          data: { module, health: health.get(module.id), emphasis: emphasisOf(module.id), onSelect },
-          ...NODE_SIZE.module,
-        }),
-      ),
-      ...graph.integrations.map(
-        (integration): IntegrationNode => ({
-          id: integration.id,
-          type: 'integration',
-          position: positions.get(integration.id) ?? { x: 0, y: 0 },
-          data: {
-            integration,
-            emphasis: !selectedId ? 'none' : selectedIntegrations.has(integration.id) ? 'blast' : 'dim',
-          },
-          ...NODE_SIZE.integration,
-        }),
-      ),
+      ...graph.modules.map((module): ModuleNode => ({
+        id: module.id,
+        type: 'module',
+        position: positions.get(module.id) ?? { x: 0, y: 0 },
+        data: { module, health: health.get(module.id), emphasis: emphasisOf(module.id) },
+        ...NODE_SIZE.module,
+      })),
+      ...graph.integrations.map((integration): IntegrationNode => ({
+        id: integration.id,
+        type: 'integration',
+        position: positions.get(integration.id) ?? { x: 0, y: 0 },
+        data: {
+          integration,
+          emphasis: !selectedId ? 'none' : selectedIntegrations.has(integration.id) ? 'blast' : 'dim',
+        },
+        ...NODE_SIZE.integration,
+      })),
     ];
     const edges: Edge[] = [
       ...graph.dependencies.map((d): Edge => {
@@ -132,23 +131,27 @@ export function DependencyGraph({ graph, health, selectedId, blastIds, onSelect 
           target: d.dependsOnId,
           className: hot ? 'edge-blast' : selectedId ? 'edge-dim' : 'edge-dependency',
           animated: hot,
-          markerEnd: { type: MarkerType.ArrowClosed, width: 18, height: 18 },
+          // Markers scale with the stroke: the thicker blast edge gets a smaller one.
+          markerEnd: {
+            type: MarkerType.ArrowClosed,
+            width: hot ? 9 : 14,
+            height: hot ? 9 : 14,
+            color: hot ? BLAST_COLOR : selectedId ? DIM_COLOR : EDGE_COLOR,
+          },
           ariaLabel: 'depends on',
         };
       }),
-      ...graph.integrationLinks.map(
-        (l): Edge => ({
-          id: `int:${l.moduleId}:${l.integrationId}`,
-          source: l.moduleId,
-          target: l.integrationId,
-          className: selectedId && l.moduleId !== selectedId ? 'edge-dim' : 'edge-integration',
-          markerEnd: { type: MarkerType.ArrowClosed, width: 18, height: 18 },
-          ariaLabel: 'calls',
-        }),
-      ),
+      ...graph.integrationLinks.map((l): Edge => ({
+        id: `int:${l.moduleId}:${l.integrationId}`,
+        source: l.moduleId,
+        target: l.integrationId,
+        className: selectedId && l.moduleId !== selectedId ? 'edge-dim' : 'edge-integration',
+        markerEnd: { type: MarkerType.ArrowClosed, width: 18, height: 18 },
+        ariaLabel: 'calls',
+      })),
     ];
     return { nodes, edges };
-  }, [graph, positions, health, selectedId, blastIds, onSelect]);
+  }, [graph, positions, health, selectedId, blastIds]);
 
   return (
     <div className="graph" data-testid="dependency-graph" aria-label="Module dependency graph">
@@ -160,6 +163,8 @@ export function DependencyGraph({ graph, health, selectedId, blastIds, onSelect 
         nodesDraggable={false}
         nodesConnectable={false}
         elementsSelectable={false}
+        // A click (or Enter on the focused node button) selects a module; integrations are not selectable.
+        onNodeClick={(_event, node) => node.type === 'module' && onSelect(node.id)}
         onPaneClick={() => onSelect(null)}
         fitView
         fitViewOptions={{ padding: 0.2, maxZoom: 1.2 }}

@@ -28,7 +28,8 @@ export function ModuleDetails({
         <div>
           <h2>{module.name}</h2>
           <p className="muted">
-            {module.criticality === 'critical' ? 'Critical' : 'Non-critical'} module · owned by {module.ownerTeam}
+            {module.criticality === 'critical' ? 'Critical' : 'Non-critical'} module · owned by{' '}
+            {module.ownerTeam}
           </p>
         </div>
         <span className={`badge health-${level}`} data-testid="module-health">
@@ -61,7 +62,9 @@ export function ModuleDetails({
                   <td className="mono">{f.key}</td>
                   <td>{f.critical ? 'critical' : '—'}</td>
                   <td>
-                    <span className={`badge ${f.enabled ? 'feature-on' : 'feature-off'}`}>{f.enabled ? 'on' : 'off'}</span>
+                    <span className={`badge ${f.enabled ? 'feature-on' : 'feature-off'}`}>
+                      {f.enabled ? 'on' : 'off'}
+                    </span>
                   </td>
                 </tr>
               ))}
@@ -91,7 +94,11 @@ export function ModuleDetails({
       </section>
 
       <DegradedModeControls blast={blast} active={degraded} />
-      <BreakerControls integrations={blast.integrations} graph={graph} activeMitigations={activeMitigations} />
+      <BreakerControls
+        integrations={blast.integrations}
+        graph={graph}
+        activeMitigations={activeMitigations}
+      />
     </div>
   );
 }

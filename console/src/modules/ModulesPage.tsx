@@ -29,7 +29,10 @@ export function ModulesPage() {
     () => new Set(blastQuery.data?.module.id === selected ? blastQuery.data.dependents.map((d) => d.id) : []),
     [blastQuery.data, selected],
   );
-  const select = useCallback((id: string | null) => setSelectedId((current) => (current === id ? null : id)), []);
+  const select = useCallback(
+    (id: string | null) => setSelectedId((current) => (current === id ? null : id)),
+    [],
+  );
 
   if (graphQuery.isPending) return <p className="muted">Loading the catalog…</p>;
   if (graphQuery.isError) return <ProblemMessage problem={problemOf(graphQuery.error)} what="the catalog" />;
@@ -101,7 +104,11 @@ export function ModulesPage() {
           </table>
         </div>
         <aside className="modules-side" aria-label="Selected module">
-          {!selected && <p className="muted empty-hint">Select a module in the graph to see its blast radius and actions.</p>}
+          {!selected && (
+            <p className="muted empty-hint">
+              Select a module in the graph to see its blast radius and actions.
+            </p>
+          )}
           {selected && blastQuery.isPending && <p className="muted">Computing the blast radius…</p>}
           {selected && blastQuery.isError && (
             <ProblemMessage problem={problemOf(blastQuery.error)} what="the blast radius" />

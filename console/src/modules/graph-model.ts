@@ -60,7 +60,10 @@ function dependenciesOf(graph: CatalogGraph, moduleId: string): Set<string> {
  * Health of each module, from what the control plane knows: an active degraded mode, an
  * integration whose breaker is not closed, or a module it depends on being in either state.
  */
-export function moduleHealth(graph: CatalogGraph, activeMitigations: MitigationView[]): Map<string, ModuleHealth> {
+export function moduleHealth(
+  graph: CatalogGraph,
+  activeMitigations: MitigationView[],
+): Map<string, ModuleHealth> {
   const names = new Map(graph.modules.map((m) => [m.id, m.name]));
   const own = new Map<string, ModuleHealth>();
   for (const module of graph.modules) {

@@ -2,7 +2,19 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { readInTenant, type Query } from '../db/tenant-read';
 import { inTenantTransaction } from '../db/tenant-transaction';
 import type { TenantRequest } from '../trpc/context';
-import { appendAuditEvent, type AuditEntry } from './writer';
+import { appendAuditEvent, type AuditActor, type AuditEntry } from './writer';
+
+/** The caller of a tenant request, as the audit log names it (never `system`: a request has a caller). */
+export function auditActorOf(
+  request: TenantRequest,
+): AuditActor & Pick<TenantRequest['actor'], 'kind' | 'id' | 'label' | 'role'> {
+  return {
+    kind: request.actor.kind,
+    id: request.actor.id,
+    label: request.actor.label,
+    role: request.actor.role,
+  };
+}
 
 /** Audits an action taken by the caller of a tenant request, inside the caller's transaction. */
 export function recordAudit(
@@ -13,12 +25,7 @@ export function recordAudit(
   return appendAuditEvent(em, {
     ...entry,
     tenantId: request.tenantId,
-    actor: {
-      kind: request.actor.kind,
-      id: request.actor.id,
-      label: request.actor.label,
-      role: request.actor.role,
-    },
+    actor: auditActorOf(request),
     requestId: request.requestId,
     traceId: request.traceId,
   });

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import {
@@ -6,13 +5,10 @@ import {
   CIRCUIT_BREAKER_UPDATES,
   CIRCUIT_BREAKER_WORKFLOW,
   circuitBreakerWorkflowId,
-  type BreakerOpenedResult,
   type BreakerView,
   type CircuitBreakerWorkflowInput,
   type ForceCloseBreakerInput,
   type ForceCloseBreakerSignal,
-  type MitigationRequester,
-  type MitigationView,
   type OpenBreakerInput,
   type StartedMitigation,
 } from '@rc/contracts';
@@ -21,31 +17,17 @@ import { inRequestTenant, recordAudit } from '../audit/record';
 import { IntegrationSchema, type Integration } from '../catalog/entities';
 import { AppError, notFound } from '../errors';
 import { MitigationSchema, type Mitigation } from '../mitigations/entities';
+import { endMitigation, findActiveMitigation } from '../mitigations/mitigation-rows';
+import {
+  requesterOf,
+  startMitigationWorkflow,
+  workflowFailed,
+  WORKFLOW_ANSWER_TIMEOUT_MS,
+} from '../mitigations/mitigation-workflow';
+import { toMitigationView } from '../mitigations/views';
 import type { TenantRequest } from '../trpc/context';
 
-/** How long a request waits for the worker to open or close a breaker before answering 502. */
-const WORKFLOW_ANSWER_TIMEOUT_MS = 30_000;
-/** A start can meet the previous run of the same workflow id as it finishes; it is retried this often. */
-const OPEN_ATTEMPTS = 3;
-
-export function toMitigationView(mitigation: Mitigation): MitigationView {
-  return {
-    id: mitigation.id,
-    kind: mitigation.kind,
-    targetId: mitigation.targetId,
-    workflowId: mitigation.workflowId,
-    status: mitigation.status,
-    reason: mitigation.reason,
-    requestedBy: mitigation.requestedBy,
-    requestedByLabel: mitigation.requestedByLabel,
-    traceId: mitigation.traceId,
-    snapshot: mitigation.snapshot,
-    startedAt: mitigation.startedAt.toISOString(),
-    endsAt: mitigation.endsAt?.toISOString() ?? null,
-    endedAt: mitigation.endedAt?.toISOString() ?? null,
-    endReason: mitigation.endReason,
-  };
-}
+const WORKFLOW_NAME = 'circuit breaker workflow';
 
 function toBreakerView(integration: Integration, active: Mitigation | null): BreakerView {
   return {
@@ -56,20 +38,8 @@ function toBreakerView(integration: Integration, active: Mitigation | null): Bre
   };
 }
 
-/** Who asks, carried into the workflow so every step it audits names them and this request's trace. */
-function requesterOf(request: TenantRequest): MitigationRequester {
-  return {
-    kind: request.actor.kind,
-    id: request.actor.id,
-    label: request.actor.label,
-    role: request.actor.role,
-    requestId: request.requestId,
-    traceId: request.traceId,
-  };
-}
-
-function activeBreakerMitigation(em: EntityManager, integrationId: string) {
-  return em.findOne(MitigationSchema, { kind: 'circuit_breaker', targetId: integrationId, status: 'active' });
+function activeBreakerMitigation(em: EntityManager, integrationId: string): Promise<Mitigation | null> {
+  return findActiveMitigation(em, 'circuit_breaker', integrationId);
 }
 
 async function findIntegration(em: EntityManager, integrationId: string): Promise<Integration> {
@@ -82,15 +52,6 @@ async function findIntegration(em: EntityManager, integrationId: string): Promis
 function readBreaker(request: TenantRequest, integrationId: string): Promise<BreakerView> {
   return inRequestTenant(request, async (em) =>
     toBreakerView(await findIntegration(em, integrationId), await activeBreakerMitigation(em, integrationId)),
-  );
-}
-
-function workflowFailed(what: string, error: unknown): AppError {
-  const cause = error as Error & { cause?: Error };
-  return new AppError(
-    'ERR_WORKFLOW_FAILED',
-    `circuit breaker workflow did not ${what}: ${cause.cause?.message ?? cause.message}`,
-    { cause: error },
   );
 }
 
@@ -117,54 +78,20 @@ export async function openBreaker(
   input: OpenBreakerInput,
 ): Promise<StartedMitigation> {
   await inRequestTenant(request, (em) => findIntegration(em, input.integrationId));
-  const { temporal, config } = request.deps;
-  const workflowId = circuitBreakerWorkflowId(request.tenantId, input.integrationId);
-  for (let attempt = 1; attempt <= OPEN_ATTEMPTS; attempt++) {
-    const workflowInput: CircuitBreakerWorkflowInput = {
-      tenantId: request.tenantId,
+  return startMitigationWorkflow(request, {
+    workflowName: WORKFLOW_NAME,
+    workflowType: CIRCUIT_BREAKER_WORKFLOW,
+    workflowId: circuitBreakerWorkflowId(request.tenantId, input.integrationId),
+    appliedUpdate: CIRCUIT_BREAKER_UPDATES.opened,
+    input: (common): CircuitBreakerWorkflowInput => ({
+      ...common,
       integrationId: input.integrationId,
-      mitigationId: randomUUID(),
       reason: input.reason,
       coolDownMs: input.coolDownSeconds * 1000,
-      requester: requesterOf(request),
-    };
-    const handle = await temporal.workflow.start<(input: CircuitBreakerWorkflowInput) => Promise<unknown>>(
-      CIRCUIT_BREAKER_WORKFLOW,
-      {
-        taskQueue: config.temporal.taskQueue,
-        workflowId,
-        args: [workflowInput],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      },
-    );
-    let opened: BreakerOpenedResult;
-    try {
-      opened = await temporal.withDeadline(Date.now() + WORKFLOW_ANSWER_TIMEOUT_MS, () =>
-        handle.executeUpdate<BreakerOpenedResult, []>(CIRCUIT_BREAKER_UPDATES.opened),
-      );
-    } catch (error) {
-      // The run we joined finished between the start and the update: start again.
-      if (error instanceof WorkflowNotFoundError) continue;
-      throw workflowFailed('open the breaker', error);
-    }
-    if (!opened.active) {
-      // The run we joined is closing its breaker: let it finish, then open anew.
-      await temporal
-        .withDeadline(Date.now() + WORKFLOW_ANSWER_TIMEOUT_MS, () => handle.result())
-        .catch(() => undefined);
-      continue;
-    }
-    const mitigation = await inRequestTenant(request, (em) =>
-      em.findOne(MitigationSchema, { id: opened.mitigationId }),
-    );
-    if (!mitigation)
-      throw new AppError('ERR_INTERNAL', 'the breaker workflow answered with an unknown mitigation');
-    return {
-      mitigation: toMitigationView(mitigation),
-      alreadyRunning: opened.mitigationId !== workflowInput.mitigationId,
-    };
-  }
-  throw new AppError('ERR_CONFLICT', 'the breaker is changing state; try again');
+    }),
+    applying: 'open the breaker',
+    busy: 'the breaker is changing state; try again',
+  });
 }
 
 /**
@@ -188,13 +115,14 @@ export async function forceCloseBreaker(
   try {
     await handle.signal(CIRCUIT_BREAKER_SIGNALS.forceClose, signal);
   } catch (error) {
-    if (!(error instanceof WorkflowNotFoundError)) throw workflowFailed('receive the force-close', error);
+    if (!(error instanceof WorkflowNotFoundError))
+      throw workflowFailed(WORKFLOW_NAME, 'receive the force-close', error);
     return closeWithoutWorkflow(request, input, active.id);
   }
   try {
     await temporal.withDeadline(Date.now() + WORKFLOW_ANSWER_TIMEOUT_MS, () => handle.result());
   } catch (error) {
-    throw workflowFailed('close the breaker', error);
+    throw workflowFailed(WORKFLOW_NAME, 'close the breaker', error);
   }
   return readBreaker(request, input.integrationId);
 }
@@ -217,9 +145,7 @@ function closeWithoutWorkflow(
     const now = new Date();
     const reason = `force-closed by ${request.actor.label}: ${input.reason}`;
     const stateBefore = integration.breakerState;
-    mitigation.status = 'ended';
-    mitigation.endedAt = now;
-    mitigation.endReason = reason;
+    endMitigation(mitigation, reason, now);
     integration.breakerState = 'closed';
     integration.breakerReason = reason;
     integration.breakerChangedAt = now;

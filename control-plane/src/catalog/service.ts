@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type {
   BlastRadius,
@@ -12,7 +11,7 @@ import type {
   UpdateFeatureInput,
 } from '@rc/contracts';
 import { inRequestTenant, recordAudit } from '../audit/record';
-import { AppError, notFound } from '../errors';
+import { alreadyExistsOr, AppError, notFound } from '../errors';
 import { ModuleSchema, type Module } from '../modules/entities';
 import { toModuleView } from '../modules/service';
 import type { TenantRequest } from '../trpc/context';
@@ -196,12 +195,7 @@ export async function createFeature(request: TenantRequest, input: CreateFeature
       return toFeatureView(feature);
     });
   } catch (error) {
-    if (error instanceof UniqueConstraintViolationException) {
-      throw new AppError('ERR_CONFLICT', `a feature "${input.key}" already exists`, {
-        fieldErrors: { key: ['already exists in this tenant'] },
-      });
-    }
-    throw error;
+    throw alreadyExistsOr(error, 'key', `a feature "${input.key}" already exists`);
   }
 }
 
@@ -264,12 +258,7 @@ export async function createIntegration(
       return toIntegrationView(integration);
     });
   } catch (error) {
-    if (error instanceof UniqueConstraintViolationException) {
-      throw new AppError('ERR_CONFLICT', `an integration named "${input.name}" already exists`, {
-        fieldErrors: { name: ['already exists in this tenant'] },
-      });
-    }
-    throw error;
+    throw alreadyExistsOr(error, 'name', `an integration named "${input.name}" already exists`);
   }
 }
 

@@ -61,7 +61,11 @@ export async function serveConsole(app: FastifyInstance, distDir: string = CONSO
       .header('x-content-type-options', 'nosniff')
       .header('referrer-policy', 'same-origin');
     if (!existsSync(path.join(distDir, 'index.html'))) {
-      return reply.code(503).type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(NOT_BUILT_PAGE);
+      return reply
+        .code(503)
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-cache')
+        .send(NOT_BUILT_PAGE);
     }
     return reply.sendFile('index.html');
   };

@@ -15,6 +15,7 @@ import { loadBlastRadius } from '../catalog/service';
 import { AppError, notFound } from '../errors';
 import { ModuleSchema } from '../modules/entities';
 import { MitigationSchema, type Mitigation } from './entities';
+import { endMitigation, endSupersededMitigation, newMitigation } from './mitigation-rows';
 
 export const DEGRADED_MODE_ACTIONS = {
   start: 'degraded_mode.start',
@@ -112,30 +113,21 @@ export async function applyDegradedModeChanges(
     for (const [key, enabled] of Object.entries(snapshotOf(orphan)?.features ?? {})) {
       if (key in snapshot) snapshot[key] = enabled;
     }
-    orphan.status = 'ended';
-    orphan.endedAt = now;
-    orphan.endReason = `superseded by mitigation ${ref.mitigationId}: its workflow was no longer running`;
-    // Frees the one-active-per-module index before the new row goes in.
-    await em.flush();
+    await endSupersededMitigation(em, orphan, ref.mitigationId, now);
   }
 
-  const mitigation: Mitigation = {
+  const mitigation = newMitigation({
     id: ref.mitigationId,
     tenantId: ref.tenantId,
     kind: 'degraded_mode',
     targetId: ref.moduleId,
     workflowId: ref.workflowId,
-    status: 'active',
     reason: ref.reason,
-    requestedBy: ref.requester.id,
-    requestedByLabel: ref.requester.label,
-    traceId: ref.requester.traceId,
+    requester: ref.requester,
     snapshot: { features: snapshot } satisfies DegradedModeSnapshot,
     startedAt: now,
     endsAt: new Date(now.getTime() + ref.durationMs),
-    endedAt: null,
-    endReason: null,
-  };
+  });
   await em.insert(MitigationSchema, mitigation);
 
   const switchedOff = features.filter((f) => !f.critical && f.enabled);
@@ -245,9 +237,7 @@ export async function restoreDegradedModeSnapshot(
     }
   }
   const { end } = target;
-  mitigation.status = 'ended';
-  mitigation.endedAt = new Date();
-  mitigation.endReason = end ? `ended early by ${end.actor.label}: ${end.reason}` : 'expired';
+  endMitigation(mitigation, end ? `ended early by ${end.actor.label}: ${end.reason}` : 'expired', new Date());
   await em.flush();
   await appendAuditEvent(em, {
     tenantId: target.tenantId,

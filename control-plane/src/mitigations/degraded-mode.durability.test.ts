@@ -9,11 +9,13 @@ import { startTestControlPlane, TEST_PASSWORD, type TestControlPlane } from '../
 import {
   arrangeModule,
   auditOf,
+  degradedFlags,
+  featuresOfEachKind,
   flagsOf,
   memberRequest,
   mitigationsOf,
-  waitFor,
-  type FeatureSpec,
+  originalFlags,
+  waitForEndedMitigation,
 } from './degraded-mode.test-helpers';
 import { startDegradedMode } from './service';
 
@@ -25,18 +27,6 @@ const ROOT = path.resolve(import.meta.dirname, '../../..');
 const WORKER_ENTRY = 'control-plane/src/mitigations/worker-process.fixture.ts';
 /** "On time": the restore commits within this long after `ends_at`. */
 const ON_TIME_MS = 5_000;
-
-const FEATURES = (prefix: string): FeatureSpec[] => [
-  { key: `${prefix}.core`, critical: true, enabled: true },
-  { key: `${prefix}.suggest`, critical: false, enabled: true },
-  { key: `${prefix}.beta`, critical: false, enabled: false },
-];
-const ORIGINAL_FLAGS = (prefix: string) => ({
-  [`${prefix}.beta`]: false,
-  [`${prefix}.core`]: true,
-  [`${prefix}.suggest`]: true,
-});
-const DEGRADED_FLAGS = (prefix: string) => ({ ...ORIGINAL_FLAGS(prefix), [`${prefix}.suggest`]: false });
 
 interface WorkerProcess {
   child: ChildProcess;
@@ -89,7 +79,7 @@ describe('degraded mode when the worker is killed', () => {
 
   it('a worker killed (SIGKILL) in the middle of the wait is replaced, and the new one restores exactly the snapshot on time', async () => {
     const ownerQuery: TestControlPlane['ownerQuery'] = (sql, params) => cp.ownerQuery(sql, params);
-    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'search', FEATURES('search'));
+    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'search', featuresOfEachKind('search'));
     const first = spawnWorker(cp);
     workers.push(first);
     await first.ready;
@@ -103,34 +93,32 @@ describe('degraded mode when the worker is killed', () => {
       durationMs: 20_000,
     });
     const endsAt = Date.parse(mitigation.endsAt!);
-    expect(await flagsOf(ownerQuery, moduleId)).toEqual(DEGRADED_FLAGS('search'));
+    expect(await flagsOf(ownerQuery, moduleId)).toEqual(degradedFlags('search'));
 
     first.child.kill('SIGKILL');
     expect(await first.exited).toBe('SIGKILL');
     // Mid-wait: still degraded, well before the end.
     expect(endsAt - Date.now()).toBeGreaterThan(12_000);
     expect((await mitigationsOf(ownerQuery, moduleId))[0]).toMatchObject({ status: 'active' });
-    expect(await flagsOf(ownerQuery, moduleId)).toEqual(DEGRADED_FLAGS('search'));
+    expect(await flagsOf(ownerQuery, moduleId)).toEqual(degradedFlags('search'));
 
     const second = spawnWorker(cp);
     workers.push(second);
     await second.ready;
     expect(Date.now(), 'the new worker polls before the deadline').toBeLessThan(endsAt);
 
-    const [row] = await waitFor(
+    const row = await waitForEndedMitigation(
+      ownerQuery,
+      moduleId,
       'the restore by the new worker',
-      async () => {
-        const rows = await mitigationsOf(ownerQuery, moduleId);
-        return rows[0]?.status === 'ended' ? rows : undefined;
-      },
       endsAt - Date.now() + 30_000,
     );
-    const lateness = row!.ended_at!.getTime() - row!.ends_at!.getTime();
+    const lateness = row.ended_at!.getTime() - row.ends_at!.getTime();
     expect(lateness).toBeGreaterThanOrEqual(0);
     expect(lateness).toBeLessThan(ON_TIME_MS);
-    expect(row!.end_reason).toBe('expired');
+    expect(row.end_reason).toBe('expired');
     // Exactly the snapshot: the feature that was already off stays off.
-    expect(await flagsOf(ownerQuery, moduleId)).toEqual(ORIGINAL_FLAGS('search'));
+    expect(await flagsOf(ownerQuery, moduleId)).toEqual(originalFlags('search'));
     const audit = await auditOf(ownerQuery, mitigation.id);
     expect(audit.map((e) => [e.action, e.actor_kind, e.trace_id])).toEqual([
       ['degraded_mode.start', 'user', request.traceId],
@@ -169,8 +157,8 @@ describe('degraded mode when the control plane restarts', () => {
 
   it('started through one control plane, it is ended early through a new one after the first stopped; an expiry needs no control plane', async () => {
     const ownerQuery: TestControlPlane['ownerQuery'] = (sql, params) => cp.ownerQuery(sql, params);
-    const ended = await arrangeModule(ownerQuery, cp.acme, 'exports', FEATURES('exports'));
-    const expiring = await arrangeModule(ownerQuery, cp.acme, 'reports', FEATURES('reports'));
+    const ended = await arrangeModule(ownerQuery, cp.acme, 'exports', featuresOfEachKind('exports'));
+    const expiring = await arrangeModule(ownerQuery, cp.acme, 'reports', featuresOfEachKind('reports'));
 
     const first = await startControlPlane(cp.config);
     controlPlanes.push(first);
@@ -190,8 +178,8 @@ describe('degraded mode when the control plane restarts', () => {
     });
     await first.close();
     controlPlanes.splice(controlPlanes.indexOf(first), 1);
-    expect(await flagsOf(ownerQuery, ended)).toEqual(DEGRADED_FLAGS('exports'));
-    expect(await flagsOf(ownerQuery, expiring)).toEqual(DEGRADED_FLAGS('reports'));
+    expect(await flagsOf(ownerQuery, ended)).toEqual(degradedFlags('exports'));
+    expect(await flagsOf(ownerQuery, expiring)).toEqual(degradedFlags('reports'));
 
     const second = await startControlPlane(cp.config);
     controlPlanes.push(second);
@@ -207,7 +195,7 @@ describe('degraded mode when the control plane restarts', () => {
     });
     expect(endAnswer.status, JSON.stringify(endAnswer.error)).toBe(200);
     expect(endAnswer.data.status).toBe('ended');
-    expect(await flagsOf(ownerQuery, ended)).toEqual(ORIGINAL_FLAGS('exports'));
+    expect(await flagsOf(ownerQuery, ended)).toEqual(originalFlags('exports'));
     const restore = (await auditOf(ownerQuery, started.data.mitigation.id)).at(-1);
     expect(restore).toMatchObject({
       action: 'degraded_mode.restore',
@@ -217,14 +205,11 @@ describe('degraded mode when the control plane restarts', () => {
     });
 
     // The short one expires on its own: the worker and Temporal need no control plane for that.
-    const [row] = await waitFor('the expiry restore', async () => {
-      const rows = await mitigationsOf(ownerQuery, expiring);
-      return rows[0]?.status === 'ended' ? rows : undefined;
-    });
-    const lateness = row!.ended_at!.getTime() - Date.parse(short.mitigation.endsAt!);
+    const row = await waitForEndedMitigation(ownerQuery, expiring, 'the expiry restore');
+    const lateness = row.ended_at!.getTime() - Date.parse(short.mitigation.endsAt!);
     expect(lateness).toBeGreaterThanOrEqual(0);
     expect(lateness).toBeLessThan(ON_TIME_MS);
-    expect(await flagsOf(ownerQuery, expiring)).toEqual(ORIGINAL_FLAGS('reports'));
+    expect(await flagsOf(ownerQuery, expiring)).toEqual(originalFlags('reports'));
     const expiryAudit = await auditOf(ownerQuery, short.mitigation.id);
     expect(expiryAudit.map((e) => [e.action, e.trace_id])).toEqual([
       ['degraded_mode.start', shortRequest.traceId],

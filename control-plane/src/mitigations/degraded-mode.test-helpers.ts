@@ -13,6 +13,28 @@ export interface FeatureSpec {
   enabled: boolean;
 }
 
+/**
+ * One feature of each kind, keys prefixed: critical (stays on), non-critical on (goes off),
+ * non-critical already off (stays off, and off again after the restore).
+ */
+export function featuresOfEachKind(prefix: string): FeatureSpec[] {
+  return [
+    { key: `${prefix}.core`, critical: true, enabled: true },
+    { key: `${prefix}.suggest`, critical: false, enabled: true },
+    { key: `${prefix}.beta`, critical: false, enabled: false },
+  ];
+}
+
+/** The flags of `featuresOfEachKind(prefix)` before degraded mode (and after the restore). */
+export function originalFlags(prefix: string): Record<string, boolean> {
+  return { [`${prefix}.beta`]: false, [`${prefix}.core`]: true, [`${prefix}.suggest`]: true };
+}
+
+/** The flags of `featuresOfEachKind(prefix)` while degraded: only the non-critical one that was on is off. */
+export function degradedFlags(prefix: string): Record<string, boolean> {
+  return { ...originalFlags(prefix), [`${prefix}.suggest`]: false };
+}
+
 /** A module of its own for one test, with the given features, arranged as the owner. */
 export async function arrangeModule(
   ownerQuery: OwnerQuery,
@@ -72,6 +94,23 @@ export interface AuditRow extends Record<string, unknown> {
   details: Record<string, unknown>;
   request_id: string | null;
   trace_id: string | null;
+}
+
+/** Waits until the module's first degraded mode has ended (restored), and answers its row. */
+export function waitForEndedMitigation(
+  ownerQuery: OwnerQuery,
+  moduleId: string,
+  what: string,
+  timeoutMs?: number,
+): Promise<MitigationRow> {
+  return waitFor(
+    what,
+    async () => {
+      const [first] = await mitigationsOf(ownerQuery, moduleId);
+      return first?.status === 'ended' ? first : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 /** The audit events about one mitigation, in chain order. */

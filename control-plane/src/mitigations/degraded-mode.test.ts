@@ -6,11 +6,13 @@ import { startTestControlPlane, type TestControlPlane } from '../testing/test-co
 import {
   arrangeModule,
   auditOf,
+  featuresOfEachKind,
   flagsOf,
   memberRequest,
   mitigationsOf,
+  originalFlags,
   waitFor,
-  type FeatureSpec,
+  waitForEndedMitigation,
 } from './degraded-mode.test-helpers';
 import { startDegradedMode } from './service';
 
@@ -22,17 +24,6 @@ let cp: TestControlPlane;
 let operator: ApiClient;
 
 const MINUTE = 60_000;
-/** A module with one feature of each kind: critical (stays on), non-critical on (goes off), non-critical already off. */
-const SEARCH_FEATURES = (prefix: string): FeatureSpec[] => [
-  { key: `${prefix}.core`, critical: true, enabled: true },
-  { key: `${prefix}.suggest`, critical: false, enabled: true },
-  { key: `${prefix}.beta`, critical: false, enabled: false },
-];
-const ORIGINAL_FLAGS = (prefix: string) => ({
-  [`${prefix}.beta`]: false,
-  [`${prefix}.core`]: true,
-  [`${prefix}.suggest`]: true,
-});
 
 const ownerQuery: TestControlPlane['ownerQuery'] = (sql, params) => cp.ownerQuery(sql, params);
 
@@ -51,7 +42,7 @@ afterAll(async () => {
 
 describe('degraded mode on a module', () => {
   it('an operator starts it, extends it and ends it early over the API; the snapshot comes back exactly, every step audited with the trace id of the start', async () => {
-    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'search', SEARCH_FEATURES('search'));
+    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'search', featuresOfEachKind('search'));
 
     // Start (default duration: 30 minutes).
     const started = await operator.call<StartedMitigation>('mitigations.degradedMode.start', {
@@ -71,7 +62,7 @@ describe('degraded mode on a module', () => {
       requestedBy: cp.acme.users[cp.acme.emails.operator],
       requestedByLabel: cp.acme.emails.operator,
       traceId: startTraceId,
-      snapshot: { features: ORIGINAL_FLAGS('search') },
+      snapshot: { features: originalFlags('search') },
     });
     expect(Date.parse(mitigation.endsAt!) - Date.parse(mitigation.startedAt)).toBe(30 * MINUTE);
 
@@ -107,7 +98,7 @@ describe('degraded mode on a module', () => {
     expect(ended.status, JSON.stringify(ended.error)).toBe(200);
     expect(ended.data).toMatchObject({ id: mitigation.id, status: 'ended' });
     expect(ended.data.endReason).toContain('latency back to normal');
-    expect(await flagsOf(ownerQuery, moduleId)).toEqual(ORIGINAL_FLAGS('search'));
+    expect(await flagsOf(ownerQuery, moduleId)).toEqual(originalFlags('search'));
     await waitFor('the workflow to complete', async () =>
       (await workflowStatus(mitigation.workflowId)) === 'COMPLETED' ? true : undefined,
     );
@@ -138,7 +129,7 @@ describe('degraded mode on a module', () => {
       moduleId,
       switchedOff: ['search.suggest'],
       keptOn: ['search.core'],
-      snapshot: ORIGINAL_FLAGS('search'),
+      snapshot: originalFlags('search'),
     });
     expect(extend!.details).toMatchObject({ additionalMinutes: 15, requestTraceId: extendTraceId });
     expect(extend!.reason).toBe('still investigating');
@@ -151,7 +142,7 @@ describe('degraded mode on a module', () => {
   });
 
   it('a second request for the same module answers with the running degraded mode and starts no second workflow', async () => {
-    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'exports', SEARCH_FEATURES('exports'));
+    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'exports', featuresOfEachKind('exports'));
     const start = () =>
       operator.call<StartedMitigation>('mitigations.degradedMode.start', {
         moduleId,
@@ -181,7 +172,7 @@ describe('degraded mode on a module', () => {
   });
 
   it('when its duration elapses, the snapshot is restored exactly and on time, audited as the system with the trace id of the start', async () => {
-    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'reports', SEARCH_FEATURES('reports'));
+    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'reports', featuresOfEachKind('reports'));
     const request = memberRequest(cp.deps, cp.acme, 'operator');
     const { mitigation } = await startDegradedMode(request, {
       moduleId,
@@ -190,16 +181,13 @@ describe('degraded mode on a module', () => {
     });
     expect((await flagsOf(ownerQuery, moduleId))['reports.suggest']).toBe(false);
 
-    const [ended] = await waitFor('the restore', async () => {
-      const rows = await mitigationsOf(ownerQuery, moduleId);
-      return rows[0]?.status === 'ended' ? rows : undefined;
-    });
+    const ended = await waitForEndedMitigation(ownerQuery, moduleId, 'the restore');
     // On time: restored right after ends_at, not before.
-    const lateness = ended!.ended_at!.getTime() - ended!.ends_at!.getTime();
+    const lateness = ended.ended_at!.getTime() - ended.ends_at!.getTime();
     expect(lateness).toBeGreaterThanOrEqual(0);
     expect(lateness).toBeLessThan(3_000);
-    expect(ended!.end_reason).toBe('expired');
-    expect(await flagsOf(ownerQuery, moduleId)).toEqual(ORIGINAL_FLAGS('reports'));
+    expect(ended.end_reason).toBe('expired');
+    expect(await flagsOf(ownerQuery, moduleId)).toEqual(originalFlags('reports'));
 
     const restore = (await auditOf(ownerQuery, mitigation.id)).find(
       (e) => e.action === 'degraded_mode.restore',
@@ -219,7 +207,7 @@ describe('degraded mode on a module', () => {
   });
 
   it('a viewer, an auditor, a security reviewer or a tenant admin cannot start it: 403, nothing started, the refusal audited', async () => {
-    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'archive', SEARCH_FEATURES('archive'));
+    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'archive', featuresOfEachKind('archive'));
     for (const role of ['viewer', 'auditor', 'security_reviewer', 'tenant_admin'] as const) {
       const member = await cp.signedIn(cp.acme, role);
       const refused = await member.call('mitigations.degradedMode.start', { moduleId, reason: 'let me try' });
@@ -240,11 +228,11 @@ describe('degraded mode on a module', () => {
       cp.deps.temporal.workflow.getHandle(degradedModeWorkflowId(cp.acme.tenantId, moduleId)).describe(),
     ).rejects.toBeInstanceOf(WorkflowNotFoundError);
     expect(await mitigationsOf(ownerQuery, moduleId)).toEqual([]);
-    expect(await flagsOf(ownerQuery, moduleId)).toEqual(ORIGINAL_FLAGS('archive'));
+    expect(await flagsOf(ownerQuery, moduleId)).toEqual(originalFlags('archive'));
   });
 
   it('a viewer or an auditor cannot extend or end a running one', async () => {
-    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'imports', SEARCH_FEATURES('imports'));
+    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'imports', featuresOfEachKind('imports'));
     const started = await operator.call<StartedMitigation>('mitigations.degradedMode.start', {
       moduleId,
       reason: 'import backlog',
@@ -293,7 +281,7 @@ describe('degraded mode on a module', () => {
   });
 
   it('durations are bounded: 1 to 480 minutes, and an extension may not leave more than 480 minutes to run', async () => {
-    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'billing-ui', SEARCH_FEATURES('billing-ui'));
+    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'billing-ui', featuresOfEachKind('billing-ui'));
     for (const durationMinutes of [0, 481, 1.5]) {
       const refused = await operator.call('mitigations.degradedMode.start', {
         moduleId,
@@ -325,7 +313,7 @@ describe('degraded mode on a module', () => {
   });
 
   it('extending or ending a module that is not in degraded mode is a conflict, and changes nothing', async () => {
-    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'calendar', SEARCH_FEATURES('calendar'));
+    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'calendar', featuresOfEachKind('calendar'));
     const extend = await operator.call('mitigations.degradedMode.extend', {
       moduleId,
       reason: 'more time',
@@ -333,11 +321,11 @@ describe('degraded mode on a module', () => {
     });
     const end = await operator.call('mitigations.degradedMode.end', { moduleId, reason: 'stop' });
     expect([extend.status, end.status]).toEqual([409, 409]);
-    expect(await flagsOf(ownerQuery, moduleId)).toEqual(ORIGINAL_FLAGS('calendar'));
+    expect(await flagsOf(ownerQuery, moduleId)).toEqual(originalFlags('calendar'));
   });
 
   it('an archived module cannot be put in degraded mode: a conflict, and no workflow starts', async () => {
-    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'legacy', SEARCH_FEATURES('legacy'));
+    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'legacy', featuresOfEachKind('legacy'));
     await cp.ownerQuery(`update modules set status = 'archived' where id = $1`, [moduleId]);
     const refused = await operator.call('mitigations.degradedMode.start', { moduleId, reason: 'old module' });
     expect(refused.status).toBe(409);
@@ -345,11 +333,11 @@ describe('degraded mode on a module', () => {
     await expect(
       cp.deps.temporal.workflow.getHandle(degradedModeWorkflowId(cp.acme.tenantId, moduleId)).describe(),
     ).rejects.toBeInstanceOf(WorkflowNotFoundError);
-    expect(await flagsOf(ownerQuery, moduleId)).toEqual(ORIGINAL_FLAGS('legacy'));
+    expect(await flagsOf(ownerQuery, moduleId)).toEqual(originalFlags('legacy'));
   });
 
   it('when its workflow is gone (terminated by hand), ending it still restores the snapshot, audited; a new start then works', async () => {
-    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'mailer', SEARCH_FEATURES('mailer'));
+    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'mailer', featuresOfEachKind('mailer'));
     const started = await operator.call<StartedMitigation>('mitigations.degradedMode.start', {
       moduleId,
       reason: 'mail provider throttling',
@@ -363,7 +351,7 @@ describe('degraded mode on a module', () => {
     });
     expect(ended.status, JSON.stringify(ended.error)).toBe(200);
     expect(ended.data.status).toBe('ended');
-    expect(await flagsOf(ownerQuery, moduleId)).toEqual(ORIGINAL_FLAGS('mailer'));
+    expect(await flagsOf(ownerQuery, moduleId)).toEqual(originalFlags('mailer'));
     const restore = (await auditOf(ownerQuery, mitigation.id)).at(-1);
     expect(restore).toMatchObject({
       action: 'degraded_mode.restore',
@@ -382,7 +370,7 @@ describe('degraded mode on a module', () => {
   });
 
   it('a degraded mode left active by a lost workflow is superseded by the next start, which keeps the state from before it', async () => {
-    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'pdf', SEARCH_FEATURES('pdf'));
+    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'pdf', featuresOfEachKind('pdf'));
     const first = await operator.call<StartedMitigation>('mitigations.degradedMode.start', {
       moduleId,
       reason: 'pdf rendering slow',
@@ -398,12 +386,12 @@ describe('degraded mode on a module', () => {
     });
     expect(second.status, JSON.stringify(second.error)).toBe(200);
     // The snapshot is the state before the first degraded mode, not the switched-off one.
-    expect(second.data.mitigation.snapshot).toEqual({ features: ORIGINAL_FLAGS('pdf') });
+    expect(second.data.mitigation.snapshot).toEqual({ features: originalFlags('pdf') });
     const rows = await mitigationsOf(ownerQuery, moduleId);
     expect(rows.map((r) => r.status)).toEqual(['ended', 'active']);
     expect(rows[0]!.end_reason).toContain('superseded');
 
     await operator.call('mitigations.degradedMode.end', { moduleId, reason: 'fixed' });
-    expect(await flagsOf(ownerQuery, moduleId)).toEqual(ORIGINAL_FLAGS('pdf'));
+    expect(await flagsOf(ownerQuery, moduleId)).toEqual(originalFlags('pdf'));
   });
 });

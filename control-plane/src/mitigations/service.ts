@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import {
@@ -7,62 +6,34 @@ import {
   DEGRADED_MODE_UPDATES,
   DEGRADED_MODE_WORKFLOW,
   degradedModeWorkflowId,
-  type DegradedModeAppliedResult,
   type DegradedModeWorkflowInput,
   type EndDegradedModeInput,
   type EndDegradedModeSignal,
   type ExtendDegradedModeInput,
   type ExtendDegradedModeSignal,
-  type MitigationRequester,
   type MitigationView,
   type StartedMitigation,
 } from '@rc/contracts';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { AuditEventSchema } from '../audit/entities';
-import { inRequestTenant } from '../audit/record';
+import { auditActorOf, inRequestTenant } from '../audit/record';
 import { AppError, notFound } from '../errors';
 import { ModuleSchema, type Module } from '../modules/entities';
 import type { TenantRequest } from '../trpc/context';
 import { DEGRADED_MODE_ACTIONS, restoreDegradedModeSnapshot } from './degraded-mode-store';
 import { MitigationSchema, type Mitigation } from './entities';
+import { findActiveMitigation } from './mitigation-rows';
+import {
+  requesterOf,
+  startMitigationWorkflow,
+  workflowFailed,
+  WORKFLOW_ANSWER_TIMEOUT_MS,
+} from './mitigation-workflow';
+import { toMitigationView } from './views';
 
-/** How long a request waits for the worker to apply, extend or restore before answering 502. */
-const WORKFLOW_ANSWER_TIMEOUT_MS = 30_000;
-/** A start can meet the previous run of the same workflow id as it restores; it then starts again, this often. */
-const START_ATTEMPTS = 3;
 const POLL_INTERVAL_MS = 100;
 const MAX_DURATION_MS = DEGRADED_MODE_MAX_MINUTES * 60_000;
-
-export function toMitigationView(mitigation: Mitigation): MitigationView {
-  return {
-    id: mitigation.id,
-    kind: mitigation.kind,
-    targetId: mitigation.targetId,
-    workflowId: mitigation.workflowId,
-    status: mitigation.status,
-    reason: mitigation.reason,
-    requestedBy: mitigation.requestedBy,
-    requestedByLabel: mitigation.requestedByLabel,
-    traceId: mitigation.traceId,
-    snapshot: mitigation.snapshot,
-    startedAt: mitigation.startedAt.toISOString(),
-    endsAt: mitigation.endsAt?.toISOString() ?? null,
-    endedAt: mitigation.endedAt?.toISOString() ?? null,
-    endReason: mitigation.endReason,
-  };
-}
-
-/** Who asks, carried into the workflow so every step it audits names them and this request's trace. */
-function requesterOf(request: TenantRequest): MitigationRequester {
-  return {
-    kind: request.actor.kind,
-    id: request.actor.id,
-    label: request.actor.label,
-    role: request.actor.role,
-    requestId: request.requestId,
-    traceId: request.traceId,
-  };
-}
+const WORKFLOW_NAME = 'degraded-mode workflow';
 
 async function findModule(em: EntityManager, moduleId: string): Promise<Module> {
   const module = await em.findOne(ModuleSchema, { id: moduleId });
@@ -72,7 +43,7 @@ async function findModule(em: EntityManager, moduleId: string): Promise<Module> 
 }
 
 function activeDegradedMode(em: EntityManager, moduleId: string): Promise<Mitigation | null> {
-  return em.findOne(MitigationSchema, { kind: 'degraded_mode', targetId: moduleId, status: 'active' });
+  return findActiveMitigation(em, 'degraded_mode', moduleId);
 }
 
 /** The module's active degraded mode; 404 for an unknown module, 409 when none is active. */
@@ -87,15 +58,6 @@ function requireActiveDegradedMode(request: TenantRequest, moduleId: string): Pr
 
 function readMitigation(request: TenantRequest, id: string): Promise<Mitigation | null> {
   return inRequestTenant(request, (em) => em.findOne(MitigationSchema, { id }));
-}
-
-function workflowFailed(what: string, error: unknown): AppError {
-  const cause = error as Error & { cause?: Error };
-  return new AppError(
-    'ERR_WORKFLOW_FAILED',
-    `degraded-mode workflow did not ${what}: ${cause.cause?.message ?? cause.message}`,
-    { cause: error },
-  );
 }
 
 /** Polls until `probe` answers something, or gives up with null after the workflow answer timeout. */
@@ -152,60 +114,25 @@ export async function startDegradedMode(
     const module = await findModule(em, input.moduleId);
     if (module.status === 'archived') throw new AppError('ERR_CONFLICT', `module ${module.name} is archived`);
   });
-  const { temporal, config } = request.deps;
-  const workflowId = degradedModeWorkflowId(request.tenantId, input.moduleId);
-  for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-    const workflowInput: DegradedModeWorkflowInput = {
-      tenantId: request.tenantId,
+  return startMitigationWorkflow(request, {
+    workflowName: WORKFLOW_NAME,
+    workflowType: DEGRADED_MODE_WORKFLOW,
+    workflowId: degradedModeWorkflowId(request.tenantId, input.moduleId),
+    appliedUpdate: DEGRADED_MODE_UPDATES.applied,
+    input: (common): DegradedModeWorkflowInput => ({
+      ...common,
       moduleId: input.moduleId,
-      mitigationId: randomUUID(),
       reason: input.reason,
       durationMs: input.durationMs,
-      requester: requesterOf(request),
-    };
-    const handle = await temporal.workflow
-      .start<(input: DegradedModeWorkflowInput) => Promise<unknown>>(DEGRADED_MODE_WORKFLOW, {
-        taskQueue: config.temporal.taskQueue,
-        workflowId,
-        args: [workflowInput],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      })
-      .catch((error: unknown) => {
-        throw workflowFailed('start', error);
-      });
-    let applied: DegradedModeAppliedResult;
-    try {
-      applied = await temporal.withDeadline(Date.now() + WORKFLOW_ANSWER_TIMEOUT_MS, () =>
-        handle.executeUpdate<DegradedModeAppliedResult, []>(DEGRADED_MODE_UPDATES.applied),
-      );
-    } catch (error) {
-      // The run we joined finished between the start and the update: start again.
-      if (error instanceof WorkflowNotFoundError) continue;
-      if (error instanceof WorkflowUpdateFailedError) {
-        // The module was archived or removed between our check and the workflow's.
-        throw new AppError('ERR_CONFLICT', `degraded mode was not applied: ${error.cause?.message}`, {
-          cause: error,
-        });
-      }
-      throw workflowFailed('apply degraded mode', error);
-    }
-    if (!applied.active) {
-      // The run we joined is restoring: let it finish, then start anew.
-      await temporal
-        .withDeadline(Date.now() + WORKFLOW_ANSWER_TIMEOUT_MS, () => handle.result())
-        .catch(() => undefined);
-      continue;
-    }
-    const mitigation = await readMitigation(request, applied.mitigationId);
-    if (!mitigation)
-      throw new AppError('ERR_INTERNAL', 'the degraded-mode workflow answered with an unknown mitigation');
-    return {
-      mitigation: toMitigationView(mitigation),
-      alreadyRunning: applied.mitigationId !== workflowInput.mitigationId,
-    };
-  }
-  throw new AppError('ERR_CONFLICT', 'degraded mode on this module is changing state; try again');
+    }),
+    applying: 'apply degraded mode',
+    busy: 'degraded mode on this module is changing state; try again',
+    // The module was archived or removed between our check and the workflow's.
+    updateFailed: (error) =>
+      new AppError('ERR_CONFLICT', `degraded mode was not applied: ${error.cause?.message}`, {
+        cause: error,
+      }),
+  });
 }
 
 /**
@@ -242,7 +169,7 @@ export async function extendDegradedMode(
         cause: error,
       });
     }
-    throw workflowFailed('receive the extension', error);
+    throw workflowFailed(WORKFLOW_NAME, 'receive the extension', error);
   }
   const recorded = await waitFor(() =>
     inRequestTenant(request, async (em) => {
@@ -282,19 +209,15 @@ export async function endDegradedMode(
       .getHandle(active.workflowId)
       .signal(DEGRADED_MODE_SIGNALS.end, signal);
   } catch (error) {
-    if (!(error instanceof WorkflowNotFoundError)) throw workflowFailed('receive the end request', error);
+    if (!(error instanceof WorkflowNotFoundError))
+      throw workflowFailed(WORKFLOW_NAME, 'receive the end request', error);
     await inRequestTenant(request, (em) =>
       restoreDegradedModeSnapshot(em, {
         tenantId: request.tenantId,
         mitigationId: active.id,
         workflowRunning: false,
         end: {
-          actor: {
-            kind: request.actor.kind,
-            id: request.actor.id,
-            label: request.actor.label,
-            role: request.actor.role,
-          },
+          actor: auditActorOf(request),
           reason: input.reason,
           requestId: request.requestId,
           traceId: request.traceId,

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { CreateModuleInput, ModuleView, UpdateModuleInput } from '@rc/contracts';
 import { inRequestTenant, readInRequestTenant, recordAudit } from '../audit/record';
-import { AppError, notFound } from '../errors';
+import { alreadyExistsOr, AppError, notFound } from '../errors';
 import type { TenantRequest } from '../trpc/context';
 import { ModuleSchema, type Module } from './entities';
 
@@ -96,12 +95,7 @@ export async function createModule(request: TenantRequest, input: CreateModuleIn
       return toModuleView(module);
     });
   } catch (error) {
-    if (error instanceof UniqueConstraintViolationException) {
-      throw new AppError('ERR_CONFLICT', `a module named "${input.name}" already exists`, {
-        fieldErrors: { name: ['already exists in this tenant'] },
-      });
-    }
-    throw error;
+    throw alreadyExistsOr(error, 'name', `a module named "${input.name}" already exists`);
   }
 }
 

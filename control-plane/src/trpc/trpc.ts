@@ -3,8 +3,7 @@ import { initTRPC } from '@trpc/server';
 import { defineAbilityFor, type Action, type SubjectName } from '@rc/contracts';
 import { authenticate } from '../auth/authenticate';
 import { AppError } from '../errors';
-import { appendAuditEvent } from '../audit/writer';
-import { inTenantTransaction } from '../db/tenant-transaction';
+import { inRequestTenant, recordAudit } from '../audit/record';
 import { tracer } from '../telemetry/tracer';
 import type { BaseContext, TenantRequest } from './context';
 import { formatError } from './errors';
@@ -95,25 +94,13 @@ export function protectedProcedure(action: Action, subject: SubjectName) {
       const { request } = ctx;
       if (request.ability.cannot(action, subject)) {
         if (type === 'mutation') {
-          await inTenantTransaction(
-            request.deps.orm,
-            { tenantId: request.tenantId, userId: request.actor.userId },
-            (em) =>
-              appendAuditEvent(em, {
-                tenantId: request.tenantId,
-                actor: {
-                  kind: request.actor.kind,
-                  id: request.actor.id,
-                  label: request.actor.label,
-                  role: request.actor.role,
-                },
-                action: path,
-                resourceType: subject,
-                outcome: 'denied',
-                reason: `role ${request.actor.role} may not ${action} ${subject}`,
-                requestId: request.requestId,
-                traceId: request.traceId,
-              }),
+          await inRequestTenant(request, (em) =>
+            recordAudit(em, request, {
+              action: path,
+              resourceType: subject,
+              outcome: 'denied',
+              reason: `role ${request.actor.role} may not ${action} ${subject}`,
+            }),
           );
         }
         throw new AppError('ERR_FORBIDDEN', `your role may not ${action} ${subject}`);

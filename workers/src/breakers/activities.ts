@@ -6,39 +6,22 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { LockMode } from '@mikro-orm/postgresql';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { appendAuditEvent, inTenantTransaction, type AuditActor } from '@rc/control-plane';
+import {
+  appendAuditEvent,
+  endMitigation,
+  endSupersededMitigation,
+  findActiveMitigation,
+  inTenantTransaction,
+  IntegrationSchema,
+  MitigationSchema,
+  newMitigation,
+  requesterActor,
+  type AuditActor,
+  type Integration,
+  type Mitigation,
+} from '@rc/control-plane';
 import type { MitigationRequester } from '@rc/contracts';
 import { ApplicationFailure } from '@temporalio/common';
-
-/** The columns of `Integration` (control-plane/src/catalog/entities.ts) these activities use. */
-interface IntegrationRow {
-  id: string;
-  tenantId: string;
-  name: string;
-  healthUrl: string;
-  breakerState: 'closed' | 'open' | 'half_open';
-  breakerReason: string | null;
-  breakerChangedAt: Date | null;
-}
-
-/** The columns of `Mitigation` (control-plane/src/mitigations/entities.ts). */
-interface MitigationRow {
-  id: string;
-  tenantId: string;
-  kind: 'degraded_mode' | 'circuit_breaker';
-  targetId: string;
-  workflowId: string;
-  status: 'active' | 'ended';
-  reason: string;
-  requestedBy: string;
-  requestedByLabel: string;
-  traceId: string | null;
-  snapshot: Record<string, unknown>;
-  startedAt: Date;
-  endsAt: Date | null;
-  endedAt: Date | null;
-  endReason: string | null;
-}
 
 /** A probe answers this way: it never throws because the integration is unhealthy. */
 export interface ProbeResult {
@@ -83,13 +66,9 @@ const BREAKER_WORKFLOW_ACTOR: AuditActor = {
   role: null,
 };
 
-function requesterActor(requester: MitigationRequester): AuditActor {
-  return { kind: requester.kind, id: requester.id, label: requester.label, role: requester.role };
-}
-
-async function lockIntegration(em: EntityManager, integrationId: string): Promise<IntegrationRow> {
-  const integration = await em.findOne<IntegrationRow>(
-    'Integration',
+async function lockIntegration(em: EntityManager, integrationId: string): Promise<Integration> {
+  const integration = await em.findOne(
+    IntegrationSchema,
     { id: integrationId },
     { lockMode: LockMode.PESSIMISTIC_WRITE },
   );
@@ -98,18 +77,55 @@ async function lockIntegration(em: EntityManager, integrationId: string): Promis
   return integration;
 }
 
-function activeBreakerMitigation(em: EntityManager, integrationId: string) {
-  return em.findOne<MitigationRow>('Mitigation', {
-    kind: 'circuit_breaker',
-    targetId: integrationId,
-    status: 'active',
-  });
+/** This run's mitigation, if it is still the active one (the breaker is still this run's to change). */
+async function ownMitigation(em: EntityManager, ref: BreakerRef): Promise<Mitigation | null> {
+  const mitigation = await em.findOne(MitigationSchema, { id: ref.mitigationId });
+  return mitigation?.status === 'active' ? mitigation : null;
 }
 
-/** This run's mitigation, if it is still the active one (the breaker is still this run's to change). */
-async function ownMitigation(em: EntityManager, ref: BreakerRef): Promise<MitigationRow | null> {
-  const mitigation = await em.findOne<MitigationRow>('Mitigation', { id: ref.mitigationId });
-  return mitigation?.status === 'active' ? mitigation : null;
+/**
+ * A transition the workflow makes on its own (half-open after the cool-down, open again after a
+ * failed probe), audited as the workflow with the opening request's trace. False when this run's
+ * mitigation is no longer active; true without a change when the breaker is already there (a
+ * retry after commit).
+ */
+async function moveBreaker(
+  em: EntityManager,
+  ref: BreakerRef,
+  to: {
+    state: 'open' | 'half_open';
+    reason: string;
+    action: string;
+    /** The audit event's reason, when it has one. */
+    auditReason?: string;
+    details: Record<string, unknown>;
+  },
+): Promise<boolean> {
+  const integration = await lockIntegration(em, ref.integrationId);
+  if (!(await ownMitigation(em, ref))) return false;
+  if (integration.breakerState === to.state) return true;
+  integration.breakerState = to.state;
+  integration.breakerReason = to.reason;
+  integration.breakerChangedAt = new Date();
+  await em.flush();
+  await appendAuditEvent(em, {
+    tenantId: ref.tenantId,
+    actor: BREAKER_WORKFLOW_ACTOR,
+    action: to.action,
+    resourceType: 'Integration',
+    resourceId: ref.integrationId,
+    reason: to.auditReason,
+    details: {
+      integration: integration.name,
+      mitigationId: ref.mitigationId,
+      workflowId: ref.workflowId,
+      ...to.details,
+      openedBy: ref.requester.label,
+    },
+    requestId: ref.requester.requestId,
+    traceId: ref.requester.traceId,
+  });
+  return true;
 }
 
 /** Sends one GET to a health URL: 2xx within the timeout passes; anything else fails. Redirects are not followed. */
@@ -175,36 +191,26 @@ export function createBreakerActivities({ orm }: BreakerActivityDeps): BreakerAc
       return inTenantTransaction(orm, { tenantId: input.tenantId }, async (em) => {
         // One opening at a time per integration, across workers.
         const integration = await lockIntegration(em, input.integrationId);
-        const active = await activeBreakerMitigation(em, input.integrationId);
+        const active = await findActiveMitigation(em, 'circuit_breaker', input.integrationId);
         if (active?.id === input.mitigationId) return { supersededMitigationId: null };
         const now = new Date();
-        if (active) {
-          active.status = 'ended';
-          active.endedAt = now;
-          active.endReason = `superseded by mitigation ${input.mitigationId}: its workflow was no longer running`;
-          await em.flush();
-        }
-        const mitigation: MitigationRow = {
+        if (active) await endSupersededMitigation(em, active, input.mitigationId, now);
+        const mitigation = newMitigation({
           id: input.mitigationId,
           tenantId: input.tenantId,
           kind: 'circuit_breaker',
           targetId: input.integrationId,
           workflowId: input.workflowId,
-          status: 'active',
           reason: input.reason,
-          requestedBy: input.requester.id,
-          requestedByLabel: input.requester.label,
-          traceId: input.requester.traceId,
+          requester: input.requester,
           snapshot: {
             breakerStateBefore: integration.breakerState,
             coolDownSeconds: input.coolDownMs / 1000,
           },
           startedAt: now,
           endsAt: null,
-          endedAt: null,
-          endReason: null,
-        };
-        await em.insert('Mitigation', mitigation);
+        });
+        await em.insert(MitigationSchema, mitigation);
         const stateBefore = integration.breakerState;
         integration.breakerState = 'open';
         integration.breakerReason = input.reason;
@@ -233,64 +239,27 @@ export function createBreakerActivities({ orm }: BreakerActivityDeps): BreakerAc
     },
 
     markBreakerHalfOpen(ref) {
-      return inTenantTransaction(orm, { tenantId: ref.tenantId }, async (em) => {
-        const integration = await lockIntegration(em, ref.integrationId);
-        if (!(await ownMitigation(em, ref))) return false;
-        if (integration.breakerState === 'half_open') return true; // a retry after commit
-        integration.breakerState = 'half_open';
-        integration.breakerReason = 'cool-down elapsed: probing the health URL';
-        integration.breakerChangedAt = new Date();
-        await em.flush();
-        await appendAuditEvent(em, {
-          tenantId: ref.tenantId,
-          actor: BREAKER_WORKFLOW_ACTOR,
+      return inTenantTransaction(orm, { tenantId: ref.tenantId }, (em) =>
+        moveBreaker(em, ref, {
+          state: 'half_open',
+          reason: 'cool-down elapsed: probing the health URL',
           action: 'breaker.half_open',
-          resourceType: 'Integration',
-          resourceId: ref.integrationId,
-          details: {
-            integration: integration.name,
-            mitigationId: ref.mitigationId,
-            workflowId: ref.workflowId,
-            cycle: ref.cycle,
-            openedBy: ref.requester.label,
-          },
-          requestId: ref.requester.requestId,
-          traceId: ref.requester.traceId,
-        });
-        return true;
-      });
+          details: { cycle: ref.cycle },
+        }),
+      );
     },
 
     reopenBreaker(ref) {
-      return inTenantTransaction(orm, { tenantId: ref.tenantId }, async (em) => {
-        const integration = await lockIntegration(em, ref.integrationId);
-        if (!(await ownMitigation(em, ref))) return false;
-        if (integration.breakerState === 'open') return true; // a retry after commit
-        const failure = ref.probe.error ?? `HTTP ${ref.probe.status}`;
-        integration.breakerState = 'open';
-        integration.breakerReason = `health probe failed: ${failure}`;
-        integration.breakerChangedAt = new Date();
-        await em.flush();
-        await appendAuditEvent(em, {
-          tenantId: ref.tenantId,
-          actor: BREAKER_WORKFLOW_ACTOR,
+      const reason = `health probe failed: ${ref.probe.error ?? `HTTP ${ref.probe.status}`}`;
+      return inTenantTransaction(orm, { tenantId: ref.tenantId }, (em) =>
+        moveBreaker(em, ref, {
+          state: 'open',
+          reason,
           action: 'breaker.reopen',
-          resourceType: 'Integration',
-          resourceId: ref.integrationId,
-          reason: `health probe failed: ${failure}`,
-          details: {
-            integration: integration.name,
-            mitigationId: ref.mitigationId,
-            workflowId: ref.workflowId,
-            probe: { ...ref.probe },
-            nextCoolDownSeconds: ref.nextCoolDownMs / 1000,
-            openedBy: ref.requester.label,
-          },
-          requestId: ref.requester.requestId,
-          traceId: ref.requester.traceId,
-        });
-        return true;
-      });
+          auditReason: reason,
+          details: { probe: { ...ref.probe }, nextCoolDownSeconds: ref.nextCoolDownMs / 1000 },
+        }),
+      );
     },
 
     closeBreaker(input) {
@@ -303,9 +272,7 @@ export function createBreakerActivities({ orm }: BreakerActivityDeps): BreakerAc
           input.by === 'probe'
             ? `${input.probes.length} consecutive health probes passed`
             : `force-closed by ${input.closedBy.label}: ${input.reason}`;
-        mitigation.status = 'ended';
-        mitigation.endedAt = now;
-        mitigation.endReason = reason;
+        endMitigation(mitigation, reason, now);
         const stateBefore = integration.breakerState;
         integration.breakerState = 'closed';
         integration.breakerReason = reason;
@@ -352,7 +319,7 @@ export function createBreakerActivities({ orm }: BreakerActivityDeps): BreakerAc
 
     async probeIntegration({ tenantId, integrationId }) {
       const integration = await inTenantTransaction(orm, { tenantId }, (em) =>
-        em.findOne<IntegrationRow>('Integration', { id: integrationId }),
+        em.findOne(IntegrationSchema, { id: integrationId }),
       );
       if (!integration) throw ApplicationFailure.nonRetryable('integration not found', 'IntegrationNotFound');
       return probeHealthUrl(integration.healthUrl);

@@ -1,10 +1,5 @@
-import { inTenantTransaction } from '@rc/control-plane';
+import { inTenantTransaction, ModuleSchema } from '@rc/control-plane';
 import type { MikroORM } from '@mikro-orm/postgresql';
-
-/** The columns of `Module` (control-plane/src/modules/entities.ts) this activity filters on. */
-interface ModuleStatus {
-  status: 'active' | 'archived';
-}
 
 export interface DiagnosticsActivityDeps {
   orm: MikroORM;
@@ -18,9 +13,7 @@ export interface DiagnosticsActivities {
 export function createDiagnosticsActivities({ orm }: DiagnosticsActivityDeps): DiagnosticsActivities {
   return {
     async countModules(tenantId) {
-      return inTenantTransaction(orm, { tenantId }, (em) =>
-        em.count<ModuleStatus>('Module', { status: 'active' }),
-      );
+      return inTenantTransaction(orm, { tenantId }, (em) => em.count(ModuleSchema, { status: 'active' }));
     },
   };
 }
