@@ -17,7 +17,7 @@ declare module 'fastify' {
   }
 }
 
-/** Builds the HTTP server: tRPC under /trpc, health, and (later) the console and OFREP. */
+/** Builds the HTTP server: tRPC under /trpc, OpenFeature (OFREP) under /ofrep/v1, health, and the built console. */
 export async function buildServer(
   deps: AppDeps,
   options: { logger?: boolean } = {},
