@@ -15,23 +15,27 @@
  * ours alternate each round) --cp-env KEY=VALUE (extra env for the control plane only, repeatable,
  * e.g. OTEL_SDK_DISABLED=true to measure without tracing).
  */
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import getPort from 'get-port';
 import pg from 'pg';
-import { appDatabaseUrl, ensureAppLogin, migrate } from '@rc/migrations';
-import { createDatabase, startEmbeddedPostgres } from '../src/postgres';
-import { Shutdown, spawnNode, type NodeProcess } from '../src/processes';
-import { resolveTemporalCli } from '../src/temporal-cli';
-import { startTemporalDevServer } from '../src/temporal-server';
+import { Shutdown, spawnNode } from '../src/processes';
+import {
+  benchLog as log,
+  benchPassword,
+  exitWithChild,
+  HOST,
+  login,
+  machineCpuTicks,
+  percentile,
+  processCpuMs,
+  ROOT,
+  spawnControlPlane,
+  startInfra,
+  waitForHealth,
+} from './infra';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const HOST = '127.0.0.1';
 const TENANT = 'acme';
 const LOGIN_EMAIL = `operator@${TENANT}.example`;
 const POOL_SIZE = 10;
@@ -109,7 +113,6 @@ const CONTROL_PLANE_EXTRA_ENV = Object.fromEntries(
   }),
 );
 
-const log = (line: string) => console.log(`${'[bench]'.padEnd(15)} ${line}`);
 const shutdown = new Shutdown(log);
 shutdown.handleSignals();
 let currentLoad: AutocannonInstance | null = null;
@@ -128,66 +131,39 @@ async function main(): Promise<void> {
       `${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s measured per target, ${ROUNDS} round(s)`,
   );
 
-  // (1) throw-away PostgreSQL and Temporal, in parallel
-  const pgDir = await fs.mkdtemp(path.join(os.tmpdir(), 'rc-bench-pg-'));
-  log('starting embedded PostgreSQL and a Temporal dev server…');
-  const [postgres, temporal] = await Promise.all([
-    startEmbeddedPostgres({ dataDir: pgDir, persistent: false }).then((server) => {
-      shutdown.add('PostgreSQL', server.stop);
-      return server;
-    }),
-    resolveTemporalCli({ log })
-      .then((cliPath) => startTemporalDevServer({ cliPath, headless: true }))
-      .then((server) => {
-        shutdown.add('Temporal', server.stop);
-        return server;
-      }),
-  ]);
-
-  // (2) schema, app role, seed
-  await createDatabase(postgres.ownerUrl(), 'rc_bench');
-  const ownerUrl = postgres.ownerUrl('rc_bench');
-  await migrate(ownerUrl);
-  const appDbPassword = randomBytes(18).toString('base64url');
-  await ensureAppLogin(ownerUrl, appDbPassword);
-  const password = `bench-${randomBytes(9).toString('base64url')}`;
-  const tenantId = await seed(ownerUrl, password);
+  // (1) throw-away PostgreSQL and Temporal; schema, app role, seed
+  const infra = await startInfra(shutdown);
+  const password = benchPassword();
+  const tenantId = await seed(infra.ownerUrl, password);
   log(
     `seeded tenant ${TENANT} (${tenantId}): ${ACTIVE_MODULES} active + ${ARCHIVED.length} archived modules`,
   );
 
-  // (3) the two servers
+  // (2) the two servers
   const [ourPort, barePort] = [await getPort({ host: HOST }), await getPort({ host: HOST })];
-  const controlPlane = spawnNode('control-plane', 'control-plane/src/main.ts', {
+  const controlPlane = spawnControlPlane(shutdown, infra, {
+    port: ourPort,
+    taskQueue: 'bench-api',
+    extraEnv: CONTROL_PLANE_EXTRA_ENV,
+  });
+  const bare = spawnNode('bare-server', 'ops/bench/bare-server.ts', {
     cwd: ROOT,
     env: {
       ...process.env,
-      APP_DATABASE_URL: appDatabaseUrl(ownerUrl, appDbPassword),
-      SESSION_SECRET: randomBytes(32).toString('hex'),
-      HOST,
-      PORT: String(ourPort),
-      TEMPORAL_ADDRESS: temporal.address,
-      TEMPORAL_NAMESPACE: 'default',
-      TEMPORAL_TASK_QUEUE: 'bench-api',
-      LOG_REQUESTS: 'false',
-      ...CONTROL_PLANE_EXTRA_ENV,
+      DATABASE_URL: infra.ownerUrl,
+      PORT: String(barePort),
+      POOL_MAX: String(POOL_SIZE),
     },
   });
-  shutdown.add('control plane', () => controlPlane.stop());
-  exitWithChild(controlPlane);
-  const bare = spawnNode('bare-server', 'ops/bench/bare-server.ts', {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: ownerUrl, PORT: String(barePort), POOL_MAX: String(POOL_SIZE) },
-  });
   shutdown.add('bare server', () => bare.stop());
-  exitWithChild(bare);
+  exitWithChild(shutdown, bare);
   shutdown.add('load generator', async () => currentLoad?.stop());
 
   const ourBase = `http://${HOST}:${ourPort}`;
   const bareBase = `http://${HOST}:${barePort}`;
   await Promise.all([waitForHealth(ourBase, controlPlane), waitForHealth(bareBase, bare)]);
 
-  // (4) log in once; check both answer the same thing before loading them
+  // (3) log in once; check both answer the same thing before loading them
   const cookie = await login(ourBase, LOGIN_EMAIL, password);
   const ours: Target = {
     name: 'ours',
@@ -205,7 +181,7 @@ async function main(): Promise<void> {
   };
   await checkSameAnswer(ours, baseline);
 
-  // (5) load: bare then ours, alternating per round
+  // (4) load: bare then ours, alternating per round
   const samples: Record<'ours' | 'bare', Sample[]> = { ours: [], bare: [] };
   for (let round = 1; round <= ROUNDS; round++) {
     for (const target of [baseline, ours]) {
@@ -339,29 +315,6 @@ function summarise(...samples: Sample[]): Summary {
   };
 }
 
-/** utime + stime of a process in ms, from /proc/<pid>/stat (clock ticks of 10 ms on Linux). */
-function processCpuMs(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return NaN;
-  }
-}
-
-/** Busy and total clock ticks of all CPUs, from /proc/stat. */
-function machineCpuTicks(): { busy: number; total: number } {
-  try {
-    const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const total = ticks.reduce((a, b) => a + b, 0);
-    const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0); // idle + iowait
-    return { busy: total - idle, total };
-  } catch {
-    return { busy: NaN, total: NaN };
-  }
-}
-
 /**
  * After a run the server may still hold queued requests (autocannon closes its sockets at once).
  * One more request waits behind them, so the next run starts from an idle server.
@@ -370,12 +323,6 @@ async function drain(target: Target): Promise<void> {
   await fetch(target.url, { headers: target.headers, signal: AbortSignal.timeout(30_000) })
     .then((response) => response.arrayBuffer())
     .catch(() => undefined);
-}
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
 function report(bareTarget: Target, oursTarget: Target, bare: Summary, ours: Summary): void {
@@ -474,22 +421,6 @@ async function seed(ownerUrl: string, password: string): Promise<string> {
   }
 }
 
-async function login(baseUrl: string, email: string, password: string): Promise<string> {
-  const response = await fetch(`${baseUrl}/trpc/auth.login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password }),
-  });
-  if (response.status !== 200)
-    throw new Error(`login as ${email} failed: ${response.status} ${await response.text()}`);
-  const cookie = response.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0]!)
-    .find((c) => c.startsWith('rc_session=') && c.length > 'rc_session='.length);
-  if (!cookie) throw new Error(`login as ${email} set no rc_session cookie`);
-  return cookie;
-}
-
 /** Both endpoints must return the same active modules, in the same order, before any load. */
 async function checkSameAnswer(ours: Target, bare: Target): Promise<void> {
   const get = async (target: Target) => {
@@ -507,30 +438,4 @@ async function checkSameAnswer(ours: Target, bare: Target): Promise<void> {
     throw new Error(`the two endpoints disagree:\n  ours: ${ourNames}\n  bare: ${bareNames}`);
   }
   log(`both endpoints return the same ${ACTIVE_MODULES} active modules`);
-}
-
-async function waitForHealth(baseUrl: string, child: NodeProcess, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.child.exitCode !== null || child.child.signalCode !== null) {
-      throw new Error(`${child.name} exited before answering on ${baseUrl}`);
-    }
-    try {
-      const response = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${child.name} did not answer on ${baseUrl} within ${timeoutMs / 1000} s`);
-}
-
-/** A server that dies mid-benchmark invalidates the run: stop everything, loudly. */
-function exitWithChild(child: NodeProcess): void {
-  void child.exited.then(({ code, signal }) => {
-    if (shutdown.started) return;
-    log(`${child.name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything.`);
-    void shutdown.shutdown(1);
-  });
 }
