@@ -1,4 +1,7 @@
 /**
+ * Imported by workflow code as `@rc/contracts/workflows`: this file must stay free of imports
+ * (workflow bundles reload every module they import for each workflow run; zod and CASL are costly).
+ *
  * Names and payloads shared by the control plane (which starts workflows) and the
  * worker (which runs them). Every workflow input carries its tenant.
  */
@@ -19,6 +22,8 @@ export function diagnosticsWorkflowId(tenantId: string, requestId: string): stri
 }
 
 export const DEGRADED_MODE_WORKFLOW = 'degradedModeWorkflow';
+/** Degraded mode never runs more than 8 hours at once (extensions included). */
+export const DEGRADED_MODE_MAX_MINUTES = 480;
 /** Who asked, carried into the workflow so every step it audits names them and the request's trace. */
 export interface MitigationRequester {
   kind: 'user' | 'api_token';

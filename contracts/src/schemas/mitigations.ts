@@ -1,10 +1,10 @@
 import { z } from 'zod';
+import { DEGRADED_MODE_MAX_MINUTES } from '../workflows';
 import { Id, Reason } from './common';
 import { BreakerState } from './catalog';
 
 /** Degraded mode lasts 30 minutes unless asked otherwise, never more than 8 hours at once. */
 export const DEGRADED_MODE_DEFAULT_MINUTES = 30;
-export const DEGRADED_MODE_MAX_MINUTES = 480;
 
 export const StartDegradedModeInput = z.strictObject({
   moduleId: Id,

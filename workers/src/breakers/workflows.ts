@@ -10,7 +10,7 @@ import {
   type BreakerOpenedResult,
   type CircuitBreakerWorkflowInput,
   type ForceCloseBreakerSignal,
-} from '@rc/contracts';
+} from '@rc/contracts/workflows';
 import {
   allHandlersFinished,
   condition,

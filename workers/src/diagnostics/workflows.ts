@@ -2,7 +2,7 @@
  * Diagnostics workflow: proves control plane → Temporal → worker → database end to end.
  * Workflow code is deterministic: no I/O here, only activities (imported as types).
  */
-import type { DiagnosticsWorkflowInput, DiagnosticsWorkflowResult } from '@rc/contracts';
+import type { DiagnosticsWorkflowInput, DiagnosticsWorkflowResult } from '@rc/contracts/workflows';
 import { proxyActivities } from '@temporalio/workflow';
 import type { DiagnosticsActivities } from './activities';
 

@@ -13,7 +13,7 @@ import {
   type DegradedModeWorkflowInput,
   type EndDegradedModeSignal,
   type ExtendDegradedModeSignal,
-} from '@rc/contracts';
+} from '@rc/contracts/workflows';
 import {
   allHandlersFinished,
   ApplicationFailure,
