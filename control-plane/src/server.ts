@@ -2,12 +2,15 @@ import { randomUUID } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
 import { isSpanContextValid, SpanKind, trace, type Span } from '@opentelemetry/api';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
+import { ERROR_CODES, type AppErrorData } from '@rc/contracts';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { OFREP_PREFIX, ofrepRoutes } from './ofrep/routes';
 import { serveConsole } from './console/serve-console';
 import { createContextFactory, type AppDeps } from './trpc/context';
 import { appRouter, type AppRouter } from './trpc/router';
 import { tracer } from './telemetry/tracer';
+import { parseTrustProxy } from './trust-proxy';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -28,7 +31,8 @@ export async function buildServer(
     // Batched tRPC calls put every procedure name in the path.
     routerOptions: { maxParamLength: 5000 },
     bodyLimit: 1024 * 1024,
-    trustProxy: process.env.TRUST_PROXY === 'true',
+    // Only the listed proxies' X-Forwarded-For is believed; a bad value stops startup.
+    trustProxy: parseTrustProxy(process.env.TRUST_PROXY),
   });
 
   app.decorateRequest('traceSpan', null as unknown as Span);
@@ -45,6 +49,27 @@ export async function buildServer(
   });
   app.addHook('onResponse', async (request) => {
     request.ownedSpan?.end();
+  });
+  // CSRF: a cross-site form can POST only form or text bodies, never application/json, so
+  // tRPC mutations (authenticated by the session cookie) accept JSON only, refused before parsing.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'POST' || !request.routeOptions.url?.startsWith('/trpc/')) return;
+    const mediaType = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+    if (mediaType === 'application/json') return;
+    const { httpStatus, classification } = ERROR_CODES.ERR_VALIDATION;
+    return reply.code(httpStatus).send({
+      error: {
+        message: 'send the request body as application/json',
+        code: TRPC_ERROR_CODES_BY_KEY.UNSUPPORTED_MEDIA_TYPE,
+        data: {
+          code: 'ERR_VALIDATION',
+          classification,
+          httpStatus,
+          fieldErrors: { '': ['content-type must be application/json'] },
+          traceId: request.traceSpan.spanContext().traceId,
+        } satisfies AppErrorData,
+      },
+    });
   });
 
   await app.register(fastifyCookie);

@@ -51,7 +51,7 @@ export class Migration0001Foundation extends Migration {
     this.addSql(`create index memberships_user_idx on memberships(user_id);`);
     this.addSql(`
       create table sessions (
-        id text primary key, -- SHA-256 of the cookie value; the cookie itself is never stored
+        id text primary key, -- HMAC-SHA256 of the cookie value keyed with SESSION_SECRET; the cookie itself is never stored
         user_id uuid not null references users(id),
         created_at timestamptz not null default now(),
         expires_at timestamptz not null

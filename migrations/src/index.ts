@@ -4,6 +4,7 @@ import pg from 'pg';
 import { APP_ROLE } from './app-role';
 import { Migration0001Foundation } from './0001-foundation';
 import { Migration0002CatalogAndMitigations } from './0002-catalog-and-mitigations';
+import { Migration0003HardenDefinerFunctions } from './0003-harden-definer-functions';
 
 export { APP_ROLE };
 
@@ -11,6 +12,7 @@ export { APP_ROLE };
 const MIGRATIONS = [
   { name: '0001-foundation', class: Migration0001Foundation },
   { name: '0002-catalog-and-mitigations', class: Migration0002CatalogAndMitigations },
+  { name: '0003-harden-definer-functions', class: Migration0003HardenDefinerFunctions },
 ];
 
 /** Applies pending migrations as the database owner. Safe to run on every start. */

@@ -1,10 +1,12 @@
 import { z } from 'zod';
-import { ROLES } from '../roles';
+import { ROLES, TOKEN_ROLES } from '../roles';
 import { Id, ShortText } from './common';
 
 export const CreateApiTokenInput = z.strictObject({
   name: ShortText,
-  role: z.enum(ROLES),
+  role: z.enum(TOKEN_ROLES, {
+    error: `a token's role is one of ${TOKEN_ROLES.join(', ')} (approvals are made by people)`,
+  }),
   /** Days until expiry; tokens without expiry are refused on purpose. */
   expiresInDays: z.number().int().min(1).max(365).default(90),
 });

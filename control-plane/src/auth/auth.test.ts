@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestControlPlane, TEST_PASSWORD, type TestControlPlane } from '../testing/test-control-plane';
 
@@ -68,6 +69,92 @@ describe('console login', () => {
       (await cp.anonymous().call('auth.login', { email: cp.globex.emails.viewer, password: TEST_PASSWORD }))
         .status,
     ).toBe(200);
+  });
+
+  it('concurrent wrong passwords on one account cannot outrun the limit', async () => {
+    const email = cp.acme.emails.security_reviewer;
+    const attempts = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        cp.anonymous().call('auth.login', { email, password: `guess-${i}` }),
+      ),
+    );
+    const statuses = attempts.map((a) => a.status);
+    // Each attempt takes its point before the password is checked: at most five are judged.
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(7);
+    expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+  });
+
+  it('the application role cannot read password hashes; login reads one through a narrow function', async () => {
+    const app = new pg.Client({ connectionString: cp.appUrl });
+    await app.connect();
+    try {
+      await expect(app.query('select password_hash from users')).rejects.toThrow(/permission denied/);
+      await expect(app.query('select * from users')).rejects.toThrow(/permission denied/);
+      const { rows } = await app.query('select email from users where email = $1', [cp.acme.emails.viewer]);
+      expect(rows).toEqual([{ email: cp.acme.emails.viewer }]);
+      await expect(app.query("update users set display_name = 'x'")).rejects.toThrow(/permission denied/);
+    } finally {
+      await app.end();
+    }
+  });
+
+  it('a session names a tenant only to its members', async () => {
+    const operator = await cp.signedIn(cp.acme, 'operator');
+    const sessionHash = (
+      await cp.ownerQuery<{ id: string }>(
+        'select s.id from sessions s join users u on u.id = s.user_id where u.email = $1',
+        [cp.acme.emails.operator],
+      )
+    )[0]!.id;
+    expect((await operator.call('auth.me')).status).toBe(200);
+    const app = new pg.Client({ connectionString: cp.appUrl });
+    await app.connect();
+    try {
+      const resolve = async (slug: string) =>
+        (await app.query('select * from rc_resolve_session($1, $2)', [sessionHash, slug])).rows;
+      const [own] = await resolve('acme');
+      expect(own).toMatchObject({ email: cp.acme.emails.operator, tenant_slug: 'acme', role: 'operator' });
+      // Not a member of globex: the session still resolves, but globex is not named (not even its id).
+      expect(await resolve('globex')).toEqual([
+        expect.objectContaining({
+          email: cp.acme.emails.operator,
+          tenant_id: null,
+          tenant_slug: null,
+          role: null,
+        }),
+      ]);
+    } finally {
+      await app.end();
+    }
+  });
+
+  it('a cross-site form cannot post a mutation with the session cookie', async () => {
+    const admin = await cp.signedIn(cp.acme, 'tenant_admin');
+    const cookie = (admin as unknown as { cookie: string }).cookie;
+    const modulesBefore = await cp.ownerQuery('select id from modules order by id');
+    // The bodies a cross-site <form> can send without a CORS preflight.
+    for (const [contentType, body] of [
+      ['application/x-www-form-urlencoded', 'name=evil&ownerTeam=x&criticality=critical'],
+      ['text/plain', JSON.stringify({ name: 'evil', ownerTeam: 'x', criticality: 'critical' })],
+      [
+        'multipart/form-data; boundary=x',
+        '--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nevil\r\n--x--',
+      ],
+    ]) {
+      const response = await fetch(`${cp.url}/trpc/modules.create`, {
+        method: 'POST',
+        headers: { 'content-type': contentType!, cookie, 'x-tenant': 'acme' },
+        body,
+      });
+      expect(response.status, contentType).toBe(400);
+      const error = ((await response.json()) as { error: { data: { code: string } } }).error;
+      expect(error.data.code).toBe('ERR_VALIDATION');
+    }
+    expect(await cp.ownerQuery('select id from modules order by id')).toEqual(modulesBefore);
+    // The same session, speaking JSON as the console does, is heard.
+    const created = await admin.call('apiTokens.create', { name: 'json is fine', role: 'viewer' });
+    expect(created.status, JSON.stringify(created.error)).toBe(200);
   });
 
   it('logout ends the session', async () => {
@@ -147,6 +234,67 @@ describe('API tokens', () => {
     expect((await admin.call('apiTokens.revoke', { id: token.id })).status).toBe(200);
     const afterRevoke = await automation.call('modules.list', undefined, { tenant: null });
     expect(afterRevoke.status).toBe(401);
+  });
+
+  it('no token may be a security reviewer: approvals are made by people (400, nothing created)', async () => {
+    const admin = await cp.signedIn(cp.acme, 'tenant_admin');
+    const before = await cp.ownerQuery('select id from api_tokens order by id');
+    const response = await admin.call('apiTokens.create', {
+      name: 'auto-approve',
+      role: 'security_reviewer',
+    });
+    expect(response.status).toBe(400);
+    expect(response.error?.data.code).toBe('ERR_VALIDATION');
+    expect(response.error?.data.fieldErrors?.role?.[0]).toMatch(/approvals are made by people/);
+    expect(await cp.ownerQuery('select id from api_tokens order by id')).toEqual(before);
+  });
+
+  it('a tenant admin mints an operator token for the alerting that triggers level-1 mitigations', async () => {
+    const admin = await cp.signedIn(cp.acme, 'tenant_admin');
+    const created = await admin.call<{ secret: string }>('apiTokens.create', {
+      name: 'alertmanager',
+      role: 'operator',
+    });
+    expect(created.status, JSON.stringify(created.error)).toBe(200);
+    const alerting = cp.anonymous();
+    alerting.bearer = created.data.secret;
+    // It acts as an operator: it may not manage modules.
+    const create = await alerting.call(
+      'modules.create',
+      { name: 'y', ownerTeam: 't', criticality: 'critical' },
+      { tenant: null },
+    );
+    expect(create.status).toBe(403);
+  });
+
+  it('records its last use at most once a minute, not on every request', async () => {
+    const admin = await cp.signedIn(cp.acme, 'tenant_admin');
+    const created = await admin.call<{ token: { id: string }; secret: string }>('apiTokens.create', {
+      name: 'busy poller',
+      role: 'viewer',
+    });
+    const poller = cp.anonymous();
+    poller.bearer = created.data.secret;
+    const lastUsed = async () =>
+      (
+        await cp.ownerQuery<{ last_used_at: Date | null }>(
+          'select last_used_at from api_tokens where id = $1',
+          [created.data.token.id],
+        )
+      )[0]!.last_used_at;
+    expect((await poller.call('modules.list', undefined, { tenant: null })).status).toBe(200);
+    const first = await lastUsed();
+    expect(first).not.toBeNull();
+    for (let i = 0; i < 3; i++)
+      expect((await poller.call('modules.list', undefined, { tenant: null })).status).toBe(200);
+    expect(await lastUsed()).toEqual(first);
+    // Over a minute later, the next use is recorded again.
+    await cp.ownerQuery("update api_tokens set last_used_at = now() - interval '2 minutes' where id = $1", [
+      created.data.token.id,
+    ]);
+    const stale = await lastUsed();
+    expect((await poller.call('modules.list', undefined, { tenant: null })).status).toBe(200);
+    expect((await lastUsed())!.getTime()).toBeGreaterThan(stale!.getTime());
   });
 
   it('an operator cannot mint tokens (403, nothing created)', async () => {

@@ -1,11 +1,15 @@
 import { EntitySchema } from '@mikro-orm/core';
 
-/** Users are global: one person, possibly a member of several tenants. */
+/**
+ * Users are global: one person, possibly a member of several tenants. The app role cannot read
+ * `password_hash` (login uses the `rc_password_hash` definer function); it stays mapped as lazy
+ * only so that MikroORM lists the readable columns instead of selecting `*`. Never populate it.
+ */
 export interface User {
   id: string;
   email: string;
   displayName: string;
-  passwordHash: string;
+  passwordHash?: string;
   createdAt: Date;
 }
 export const UserSchema = new EntitySchema<User>({
@@ -15,7 +19,7 @@ export const UserSchema = new EntitySchema<User>({
     id: { type: 'uuid', primary: true },
     email: { type: 'string' },
     displayName: { type: 'string' },
-    passwordHash: { type: 'string', hidden: true, lazy: true },
+    passwordHash: { type: 'string', fieldName: 'password_hash', hidden: true, lazy: true, nullable: true },
     createdAt: { type: 'Date', onCreate: () => new Date() },
   },
 });

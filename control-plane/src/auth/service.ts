@@ -11,24 +11,31 @@ const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
 /**
  * Password login. Unknown account and wrong password give the same error after the same
- * work (a hash verification), and both count against the rate limit.
+ * work (a hash verification); every attempt counts against the rate limits, and a
+ * successful one gives its account's points back.
  */
 export async function login(deps: AppDeps, input: LoginInput, ip: string, reply: FastifyReply): Promise<Me> {
   const email = input.email.toLowerCase();
+  // Counted before the check, so concurrent attempts cannot outrun the limit.
   await deps.loginRateLimiter.beforeAttempt(email, ip);
-  const em = deps.orm.em.fork();
-  const user = await em.findOne(UserSchema, { email }, { populate: ['passwordHash'] });
-  const ok = await verifyPassword(user?.passwordHash ?? null, input.password);
+  // The app role cannot read password hashes; a definer function hands over this one.
+  const {
+    rows: [user],
+  } = await deps.pool.query<{ user_id: string; password_hash: string }>(
+    'select * from rc_password_hash($1)',
+    [email],
+  );
+  const ok = await verifyPassword(user?.password_hash ?? null, input.password);
   if (!user || !ok) {
-    await deps.loginRateLimiter.recordFailure(email, ip);
     throw new AppError('ERR_INVALID_CREDENTIALS', 'email or password is wrong');
   }
   await deps.loginRateLimiter.recordSuccess(email, ip);
+  const em = deps.orm.em.fork();
   const secret = newSecret('rcs_');
   const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
   await em.insert(SessionSchema, {
     id: secretHash(deps.config.sessionSecret, secret),
-    userId: user.id,
+    userId: user.user_id,
     createdAt: new Date(),
     expiresAt,
   });
@@ -39,7 +46,7 @@ export async function login(deps: AppDeps, input: LoginInput, ip: string, reply:
     path: '/',
     expires: expiresAt,
   });
-  return me(deps, user.id);
+  return me(deps, user.user_id);
 }
 
 export async function logout(

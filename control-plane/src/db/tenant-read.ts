@@ -21,17 +21,20 @@ export async function readInTenant<T>(
     throw new Error('tenant scope must be made of uuids');
   }
   const client = await pool.connect();
+  let result: T;
   try {
     await client.query(
       `begin read only; select set_config('app.tenant_id', '${scope.tenantId}', true), set_config('app.user_id', '${scope.userId ?? ''}', true)`,
     );
-    const result = await work(async (sql, params) => (await client.query(sql, params)).rows);
+    result = await work(async (sql, params) => (await client.query(sql, params)).rows);
     await client.query('commit');
-    return result;
   } catch (error) {
+    // The connection may still be inside the transaction (tenant set, a query of `work` still
+    // running, a failed rollback): it is closed, never handed to the next borrower.
     await client.query('rollback').catch(() => undefined);
+    client.release(error instanceof Error ? error : new Error(String(error)));
     throw error;
-  } finally {
-    client.release();
   }
+  client.release();
+  return result;
 }
