@@ -82,16 +82,16 @@ export async function applyDegradedModeChanges(
   em: EntityManager,
   ref: DegradedModeRef & { reason: string; durationMs: number },
 ): Promise<{ endsAtMs: number; active: boolean }> {
-  const own = await ownMitigation(em, ref);
-  if (own) return { endsAtMs: own.endsAt?.getTime() ?? Date.now(), active: own.status === 'active' };
-
-  // Serialises everything that changes this module's flags (and its one active degraded mode).
+  // Serialises everything that changes this module's flags (and its one active degraded mode):
+  // taken before looking for our own row, so an overlapping retry sees the first attempt's commit.
   const module = await em.findOne(
     ModuleSchema,
     { id: ref.moduleId, tenantId: ref.tenantId },
     { lockMode: LockMode.PESSIMISTIC_WRITE },
   );
   if (!module) throw notFound('module');
+  const own = await ownMitigation(em, ref);
+  if (own) return { endsAtMs: own.endsAt?.getTime() ?? Date.now(), active: own.status === 'active' };
   if (module.status === 'archived') throw new AppError('ERR_CONFLICT', `module ${module.name} is archived`);
 
   const features = await em.find(
@@ -104,6 +104,7 @@ export async function applyDegradedModeChanges(
   const snapshot: Record<string, boolean> = Object.fromEntries(features.map((f) => [f.key, f.enabled]));
   const now = new Date();
   const orphan = await em.findOne(MitigationSchema, {
+    id: { $ne: ref.mitigationId },
     tenantId: ref.tenantId,
     kind: 'degraded_mode',
     targetId: ref.moduleId,

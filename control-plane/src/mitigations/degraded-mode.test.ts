@@ -1,4 +1,12 @@
-import { degradedModeWorkflowId, type MitigationView, type StartedMitigation } from '@rc/contracts';
+import { randomUUID } from 'node:crypto';
+import {
+  DEGRADED_MODE_SIGNALS,
+  degradedModeWorkflowId,
+  type ExtendDegradedModeSignal,
+  type MitigationView,
+  type StartedMitigation,
+} from '@rc/contracts';
+import pg from 'pg';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../testing/api-client';
@@ -14,6 +22,9 @@ import {
   waitFor,
   waitForEndedMitigation,
 } from './degraded-mode.test-helpers';
+import { inTenantTransaction } from '../db/tenant-transaction';
+import { requesterOf } from './mitigation-workflow';
+import { applyDegradedModeChanges, restoreDegradedModeSnapshot } from './degraded-mode-store';
 import { startDegradedMode } from './service';
 
 /**
@@ -393,5 +404,120 @@ describe('degraded mode on a module', () => {
 
     await operator.call('mitigations.degradedMode.end', { moduleId, reason: 'fixed' });
     expect(await flagsOf(ownerQuery, moduleId)).toEqual(originalFlags('pdf'));
+  });
+
+  it('an extend request delivered twice moves the deadline once', async () => {
+    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'invoicing', featuresOfEachKind('invoicing'));
+    const started = await operator.call<StartedMitigation>('mitigations.degradedMode.start', {
+      moduleId,
+      reason: 'import backlog',
+    });
+    const { mitigation } = started.data;
+    const handle = cp.deps.temporal.workflow.getHandle(mitigation.workflowId);
+    const signal: ExtendDegradedModeSignal = {
+      additionalMs: 5 * MINUTE,
+      reason: 'sent twice',
+      requester: requesterOf(memberRequest(cp.deps, cp.acme, 'operator')),
+    };
+    await handle.signal(DEGRADED_MODE_SIGNALS.extend, signal);
+    await handle.signal(DEGRADED_MODE_SIGNALS.extend, signal);
+    // Taken in order: once this later request is recorded, the two deliveries before it were handled.
+    const later = await operator.call<MitigationView>('mitigations.degradedMode.extend', {
+      moduleId,
+      reason: 'one more',
+      additionalMinutes: 10,
+    });
+    expect(later.status, JSON.stringify(later.error)).toBe(200);
+    expect(Date.parse(later.data.endsAt!)).toBe(Date.parse(mitigation.endsAt!) + 15 * MINUTE);
+    const extends_ = (await auditOf(ownerQuery, mitigation.id)).filter(
+      (e) => e.action === 'degraded_mode.extend',
+    );
+    expect(extends_).toHaveLength(2);
+    expect(extends_[0]!.request_id).toBe(signal.requester.requestId);
+    expect(extends_[1]!.reason).toBe('one more');
+    await operator.call('mitigations.degradedMode.end', { moduleId, reason: 'cleaning up' });
+  });
+
+  it('extending a degraded mode that is already being restored is a conflict, and extends nothing', async () => {
+    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'webhooks', featuresOfEachKind('webhooks'));
+    const started = await operator.call<StartedMitigation>('mitigations.degradedMode.start', {
+      moduleId,
+      reason: 'webhook storm',
+    });
+    const { mitigation } = started.data;
+    const handle = cp.deps.temporal.workflow.getHandle(mitigation.workflowId);
+    // Hold the row so the restore the end request starts waits, with the row still active.
+    const holder = new pg.Client({ connectionString: cp.ownerUrl });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select id from mitigations where id = $1 for update', [mitigation.id]);
+      await handle.signal(DEGRADED_MODE_SIGNALS.end, {
+        reason: 'storm over',
+        requester: requesterOf(memberRequest(cp.deps, cp.acme, 'operator')),
+      });
+      const extending = operator.call('mitigations.degradedMode.extend', {
+        moduleId,
+        reason: 'too late',
+        additionalMinutes: 10,
+      });
+      await waitFor('the extend signal to reach the workflow', async () => {
+        for (const event of (await handle.fetchHistory()).events ?? []) {
+          if (event.workflowExecutionSignaledEventAttributes?.signalName === DEGRADED_MODE_SIGNALS.extend) {
+            return true;
+          }
+        }
+        return undefined;
+      });
+      await holder.query('commit');
+      const extend = await extending;
+      expect(extend.status).toBe(409);
+      expect(extend.error?.data.code).toBe('ERR_CONFLICT');
+    } finally {
+      await holder.end();
+    }
+    const [row] = await waitFor('the restore', async () => {
+      const rows = await mitigationsOf(ownerQuery, moduleId);
+      return rows[0]?.status === 'ended' ? rows : undefined;
+    });
+    expect(row!.ends_at!.toISOString()).toBe(mitigation.endsAt);
+    expect((await auditOf(ownerQuery, mitigation.id)).map((e) => e.action)).toEqual([
+      'degraded_mode.start',
+      'degraded_mode.restore',
+    ]);
+  });
+
+  it('two overlapping attempts to apply the same degraded mode record it once and never supersede it', async () => {
+    const moduleId = await arrangeModule(ownerQuery, cp.acme, 'ledger', featuresOfEachKind('ledger'));
+    const request = memberRequest(cp.deps, cp.acme, 'operator');
+    const ref = {
+      tenantId: cp.acme.tenantId,
+      moduleId,
+      mitigationId: randomUUID(),
+      workflowId: `test-overlap-${randomUUID()}`,
+      requester: requesterOf(request),
+      reason: 'overlapping retries',
+      durationMs: 10 * MINUTE,
+    };
+    const apply = () =>
+      inTenantTransaction(cp.deps.orm, { tenantId: ref.tenantId }, (em) => applyDegradedModeChanges(em, ref));
+    const answers = await Promise.all([apply(), apply(), apply()]);
+    for (const answer of answers) expect(answer.active).toBe(true);
+    const rows = await mitigationsOf(ownerQuery, moduleId);
+    expect(rows.map((r) => [r.id, r.status])).toEqual([[ref.mitigationId, 'active']]);
+    expect(rows[0]!.snapshot).toEqual({ features: originalFlags('ledger') });
+    expect((await auditOf(ownerQuery, ref.mitigationId)).map((e) => e.action)).toEqual([
+      'degraded_mode.start',
+    ]);
+
+    await inTenantTransaction(cp.deps.orm, { tenantId: ref.tenantId }, (em) =>
+      restoreDegradedModeSnapshot(em, {
+        tenantId: ref.tenantId,
+        mitigationId: ref.mitigationId,
+        end: null,
+        workflowRunning: false,
+      }),
+    );
+    expect(await flagsOf(ownerQuery, moduleId)).toEqual(originalFlags('ledger'));
   });
 });

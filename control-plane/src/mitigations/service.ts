@@ -171,26 +171,29 @@ export async function extendDegradedMode(
     }
     throw workflowFailed(WORKFLOW_NAME, 'receive the extension', error);
   }
-  const recorded = await waitFor(() =>
+  const outcome = await waitFor(() =>
     inRequestTenant(request, async (em) => {
       const mitigation = await em.findOne(MitigationSchema, { id: active.id });
-      const done =
-        mitigation?.status !== 'active' ||
+      const extended =
         (await em.count(AuditEventSchema, {
           action: DEGRADED_MODE_ACTIONS.extend,
           resourceId: active.id,
           requestId: request.requestId,
         })) > 0;
-      return done ? mitigation : null;
+      return extended || mitigation?.status !== 'active' ? { mitigation, extended } : null;
     }),
   );
-  if (!recorded) {
+  if (!outcome) {
     throw new AppError(
       'ERR_WORKFLOW_FAILED',
       'the degraded-mode workflow has not recorded the extension yet; it will when a worker runs it',
     );
   }
-  return toMitigationView(recorded);
+  // It ended (or began restoring) before this extension was taken: nothing was extended.
+  if (!outcome.extended || !outcome.mitigation) {
+    throw new AppError('ERR_CONFLICT', 'degraded mode on this module has ended; start it again instead');
+  }
+  return toMitigationView(outcome.mitigation);
 }
 
 /**

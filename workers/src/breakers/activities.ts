@@ -203,10 +203,10 @@ export function createBreakerActivities({ orm }: BreakerActivityDeps): BreakerAc
           workflowId: input.workflowId,
           reason: input.reason,
           requester: input.requester,
-          snapshot: {
-            breakerStateBefore: integration.breakerState,
-            coolDownSeconds: input.coolDownMs / 1000,
-          },
+          // No state to restore: a breaker ends closed, whatever it was before (probes passed, or a
+          // person said the integration works). A state left by a superseded run is not worth
+          // returning to; `stateBefore` stays in the `breaker.open` audit event for the record.
+          snapshot: { coolDownSeconds: input.coolDownMs / 1000 },
           startedAt: now,
           endsAt: null,
         });

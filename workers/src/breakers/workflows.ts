@@ -167,8 +167,9 @@ export async function circuitBreakerWorkflow(
   }
 
   // Still open after many cycles: a fresh run carries on (same workflow id, same mitigation).
+  await condition(allHandlersFinished);
+  // Checked after that wait: a force-close arriving during it would be lost with this run.
   const closeBeforeNewRun = forceClose();
   if (closeBeforeNewRun) return forceCloseNow(closeBeforeNewRun);
-  await condition(allHandlersFinished);
   return continueAsNew<typeof circuitBreakerWorkflow>(input, { opened: true, failedCycles });
 }

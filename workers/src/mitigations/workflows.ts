@@ -61,6 +61,16 @@ const { recordDegradedModeExtension, restoreDegradedMode } = proxyActivities<Deg
   retry: RETRY,
 });
 
+/** After a failed apply: restores what a lost-answer commit may have switched off; no row is "nothing to restore". */
+async function restoreAfterFailedApply(input: Parameters<typeof restoreDegradedMode>[0]): Promise<void> {
+  try {
+    await restoreDegradedMode(input);
+  } catch (error) {
+    const type = (error as { cause?: { type?: string } }).cause?.type;
+    if (type !== 'ERR_NOT_FOUND') throw error;
+  }
+}
+
 export async function degradedModeWorkflow(input: DegradedModeWorkflowInput): Promise<DegradedModeOutcome> {
   const ref: DegradedModeRef = {
     tenantId: input.tenantId,
@@ -73,12 +83,16 @@ export async function degradedModeWorkflow(input: DegradedModeWorkflowInput): Pr
   let restoring = false;
   let failure: string | null = null;
   const extensions: ExtendDegradedModeSignal[] = [];
+  /** Extend requests already taken: a re-delivered or retried signal moves the deadline once. */
+  const extendRequestIds = new Set<string>();
   let endRequest: EndDegradedModeSignal | null = null;
   /** A function, not a variable: handlers set it while the workflow awaits. */
   const endRequested = () => endRequest;
 
   // Handlers first: a signal or update that arrived with the start is delivered to them.
   setHandler(extendDegradedModeSignal, (signal) => {
+    if (extendRequestIds.has(signal.requester.requestId)) return;
+    extendRequestIds.add(signal.requester.requestId);
     extensions.push(signal);
   });
   setHandler(endDegradedModeSignal, (signal) => {
@@ -104,6 +118,9 @@ export async function degradedModeWorkflow(input: DegradedModeWorkflowInput): Pr
   } catch (error) {
     const cause = (error as { cause?: { message?: string } }).cause;
     failure = cause?.message ?? (error instanceof Error ? error.message : String(error));
+    // An attempt may have committed before its answer was lost: then features are off with no
+    // timer left to bring them back. The restore is idempotent and does nothing without our row.
+    await restoreAfterFailedApply({ ...ref, endedBy: null });
     await condition(allHandlersFinished);
     throw error;
   }
