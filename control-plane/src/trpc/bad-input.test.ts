@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestControlPlane, type TestControlPlane } from '../testing/test-control-plane';
 import type { ApiClient } from '../testing/api-client';
 import { inputFields, validSampleInput } from '../testing/sample-inputs';
-import { defineAbilityFor, ROLES, type Role } from '@rc/contracts';
+import { membersOf, roleHolding } from '../testing/callers';
 import { listProcedures, type ProcedureInfo } from './procedures';
 
 /**
@@ -10,26 +10,14 @@ import { listProcedures, type ProcedureInfo } from './procedures';
  * router) gets a typed 400 with field errors, never a 500, and changes no row.
  */
 let cp: TestControlPlane;
-const clients = new Map<Role, ApiClient>();
+let acme: ReturnType<typeof membersOf>;
 
 /**
  * A member of acme whose role may call the procedure, so the input (not the permission)
  * is what gets judged. Public and user-scoped procedures use the tenant admin.
  */
-async function callerFor(procedure: ProcedureInfo): Promise<ApiClient> {
-  const permission = procedure.meta?.permission;
-  const role =
-    (permission &&
-      ROLES.find((r) =>
-        defineAbilityFor({ userId: 'probe', role: r }).can(permission.action, permission.subject),
-      )) ||
-    'tenant_admin';
-  let client = clients.get(role);
-  if (!client) {
-    client = await cp.signedIn(cp.acme, role);
-    clients.set(role, client);
-  }
-  return client;
+function callerFor(procedure: ProcedureInfo): Promise<ApiClient> {
+  return acme.session(roleHolding(procedure.meta?.permission)!);
 }
 
 const TABLES = ['tenants', 'users', 'memberships', 'api_tokens', 'modules', 'audit_events'];
@@ -90,6 +78,7 @@ function malformedInputs(
 
 beforeAll(async () => {
   cp = await startTestControlPlane({ withWorker: true });
+  acme = membersOf(cp, cp.acme);
 }, 120_000);
 
 afterAll(async () => {
@@ -141,15 +130,23 @@ describe('bad input to every procedure', () => {
   });
 
   it('an unparsable body and an unknown procedure are typed errors, not 500s', async () => {
+    // Signed in, so the body (not the missing session) is what gets refused.
+    const admin = await acme.session('tenant_admin');
+    const cookie = (admin as unknown as { cookie: string }).cookie;
+    expect(cookie).toMatch(/^rc_session=./);
+    const before = await snapshot();
     const garbage = await fetch(`${cp.url}/trpc/modules.create`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-tenant': 'acme' },
+      headers: { 'content-type': 'application/json', 'x-tenant': 'acme', cookie },
       body: '{"name": ',
     });
-    expect(garbage.status).toBeLessThan(500);
-    expect(((await garbage.json()) as { error: { data: { code: string } } }).error.data.code).toMatch(
-      /^ERR_/,
+    expect(garbage.status).toBe(400);
+    expect(((await garbage.json()) as { error: { data: { code: string } } }).error.data.code).toBe(
+      'ERR_VALIDATION',
     );
+    expect(await snapshot()).toBe(before);
+    // The same session with a valid body is accepted, so the refusal above was the body's.
+    expect((await admin.call('modules.list')).status).toBe(200);
     const unknown = await fetch(`${cp.url}/trpc/nope.nothing`);
     expect(unknown.status).toBe(404);
   });
