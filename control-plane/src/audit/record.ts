@@ -1,6 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { readInTenant, type Query } from '../db/tenant-read';
-import { inTenantTransaction } from '../db/tenant-transaction';
 import type { TenantRequest } from '../trpc/context';
 import { appendAuditEvent, type AuditActor, type AuditEntry } from './writer';
 
@@ -29,24 +27,4 @@ export function recordAudit(
     requestId: request.requestId,
     traceId: request.traceId,
   });
-}
-
-/** One transaction in the request's tenant, as the request's actor. */
-export function inRequestTenant<T>(
-  request: TenantRequest,
-  work: (em: EntityManager) => Promise<T>,
-): Promise<T> {
-  return inTenantTransaction(
-    request.deps.orm,
-    { tenantId: request.tenantId, userId: request.actor.userId },
-    work,
-  );
-}
-
-/** A read-only transaction in the request's tenant, without the ORM (for hot reads). */
-export function readInRequestTenant<T>(
-  request: TenantRequest,
-  work: (query: Query) => Promise<T>,
-): Promise<T> {
-  return readInTenant(request.deps.pool, { tenantId: request.tenantId, userId: request.actor.userId }, work);
 }

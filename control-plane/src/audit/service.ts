@@ -1,6 +1,6 @@
 import type { AuditEventView, AuditVerifyResult, ListAuditEventsInput } from '@rc/contracts';
 import type { TenantRequest } from '../trpc/context';
-import { inRequestTenant } from './record';
+import { inRequestTenant } from '../db/request-tenant';
 import { AuditEventSchema, type AuditEvent } from './entities';
 import { verifyAuditChain, type StoredAuditRow } from './verify';
 

@@ -13,7 +13,8 @@ import {
   type StartedMitigation,
 } from '@rc/contracts';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { inRequestTenant, recordAudit } from '../audit/record';
+import { recordAudit } from '../audit/record';
+import { inRequestTenant } from '../db/request-tenant';
 import { IntegrationSchema, type Integration } from '../catalog/entities';
 import { AppError, notFound } from '../errors';
 import { MitigationSchema, type Mitigation } from '../mitigations/entities';

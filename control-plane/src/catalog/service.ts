@@ -10,7 +10,8 @@ import type {
   SetModuleDependenciesInput,
   UpdateFeatureInput,
 } from '@rc/contracts';
-import { inRequestTenant, recordAudit } from '../audit/record';
+import { recordAudit } from '../audit/record';
+import { inRequestTenant } from '../db/request-tenant';
 import { alreadyExistsOr, AppError, notFound } from '../errors';
 import { ModuleSchema, type Module } from '../modules/entities';
 import { toModuleView } from '../modules/service';

@@ -6,7 +6,8 @@ import {
   type DiagnosticsWorkflowResult,
 } from '@rc/contracts';
 import { WorkflowFailedError } from '@temporalio/client';
-import { inRequestTenant, recordAudit } from '../audit/record';
+import { recordAudit } from '../audit/record';
+import { inRequestTenant } from '../db/request-tenant';
 import { AppError } from '../errors';
 import type { TenantRequest } from '../trpc/context';
 

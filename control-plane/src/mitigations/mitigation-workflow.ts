@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { MitigationRequester, StartedMitigation } from '@rc/contracts';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { auditActorOf, inRequestTenant } from '../audit/record';
+import { auditActorOf } from '../audit/record';
+import { inRequestTenant } from '../db/request-tenant';
 import { AppError } from '../errors';
 import type { TenantRequest } from '../trpc/context';
 import { MitigationSchema } from './entities';

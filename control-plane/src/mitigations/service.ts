@@ -16,7 +16,8 @@ import {
 } from '@rc/contracts';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { AuditEventSchema } from '../audit/entities';
-import { auditActorOf, inRequestTenant } from '../audit/record';
+import { auditActorOf } from '../audit/record';
+import { inRequestTenant } from '../db/request-tenant';
 import { AppError, notFound } from '../errors';
 import { ModuleSchema, type Module } from '../modules/entities';
 import type { TenantRequest } from '../trpc/context';

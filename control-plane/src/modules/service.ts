@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CreateModuleInput, ModuleView, UpdateModuleInput } from '@rc/contracts';
-import { inRequestTenant, readInRequestTenant, recordAudit } from '../audit/record';
+import { recordAudit } from '../audit/record';
+import { inRequestTenant, readInRequestTenant } from '../db/request-tenant';
 import { alreadyExistsOr, AppError, notFound } from '../errors';
 import type { TenantRequest } from '../trpc/context';
 import { ModuleSchema, type Module } from './entities';

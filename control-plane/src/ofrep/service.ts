@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { integrationAvailabilityFlagKey, OFREP_VARIANTS, type OfrepEvaluationSuccess } from '@rc/contracts';
-import { inRequestTenant } from '../audit/record';
+import { inRequestTenant } from '../db/request-tenant';
 import { FeatureSchema, IntegrationSchema, type Feature, type Integration } from '../catalog/entities';
 import { MitigationSchema } from '../mitigations/entities';
 import { ModuleSchema, type Module } from '../modules/entities';

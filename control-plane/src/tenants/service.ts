@@ -1,5 +1,5 @@
 import { rulesFor, type MemberView, type Role } from '@rc/contracts';
-import { inRequestTenant } from '../audit/record';
+import { inRequestTenant } from '../db/request-tenant';
 import type { TenantRequest } from '../trpc/context';
 
 export function listMembers(request: TenantRequest): Promise<MemberView[]> {
