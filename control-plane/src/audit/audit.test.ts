@@ -54,6 +54,7 @@ describe('audit log', () => {
 
   it('concurrent writers cannot fork the chain: sequence numbers stay contiguous and the chain verifies', async () => {
     const admin = await cp.signedIn(cp.globex, 'tenant_admin');
+    const auditor = await cp.signedIn(cp.globex, 'auditor');
     const responses = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         admin.call('modules.create', {
@@ -69,7 +70,6 @@ describe('audit log', () => {
       [cp.globex.tenantId],
     );
     expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: rows.length }, (_, i) => i + 1));
-    const auditor = await cp.signedIn(cp.globex, 'auditor');
     const verified = await auditor.call<{ ok: boolean; checked: number }>('audit.verify');
     expect(verified.data).toMatchObject({ ok: true, checked: rows.length });
   });

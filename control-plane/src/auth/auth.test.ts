@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUDIT_ROWS_SQL, verifyAuditChain, type StoredAuditRow } from '../audit/verify';
 import { startTestControlPlane, TEST_PASSWORD, type TestControlPlane } from '../testing/test-control-plane';
 
 let cp: TestControlPlane;
@@ -155,6 +156,60 @@ describe('console login', () => {
     // The same session, speaking JSON as the console does, is heard.
     const created = await admin.call('apiTokens.create', { name: 'json is fine', role: 'viewer' });
     expect(created.status, JSON.stringify(created.error)).toBe(200);
+  });
+
+  it('signing in and out is audited in every tenant the person belongs to, with the request trace id', async () => {
+    const email = cp.acme.emails.viewer;
+    const userId = cp.acme.users[email]!;
+    // The acme viewer is also an auditor of globex.
+    await cp.ownerQuery(`insert into memberships (tenant_id, user_id, role) values ($1, $2, 'auditor')`, [
+      cp.globex.tenantId,
+      userId,
+    ]);
+    const signInEvents = (action: string) =>
+      cp.ownerQuery<{
+        tenant_id: string;
+        role: string;
+        actor_label: string;
+        trace_id: string;
+        details: unknown;
+      }>(
+        `select tenant_id, role, actor_label, trace_id, details from audit_events
+          where action = $1 and actor_id = $2 order by tenant_id`,
+        [action, userId],
+      );
+    const client = cp.anonymous();
+    const signedIn = await client.login(email, TEST_PASSWORD);
+    const logins = await signInEvents('auth.login');
+    const byTenant = (
+      rows: Array<{ tenant_id: string; role: string; trace_id: string; actor_label: string }>,
+    ) =>
+      Object.fromEntries(
+        rows
+          .filter((r) => r.trace_id === signedIn.headers.get('x-trace-id'))
+          .map((r) => [r.tenant_id, r.role]),
+      );
+    expect(byTenant(logins)).toEqual({ [cp.acme.tenantId]: 'viewer', [cp.globex.tenantId]: 'auditor' });
+
+    const cookie = (client as unknown as { cookie: string }).cookie;
+    const out = await client.call('auth.logout');
+    expect(out.status).toBe(200);
+    const logouts = await signInEvents('auth.logout');
+    expect(
+      Object.fromEntries(
+        logouts.filter((r) => r.trace_id === out.headers.get('x-trace-id')).map((r) => [r.tenant_id, r.role]),
+      ),
+    ).toEqual({ [cp.acme.tenantId]: 'viewer', [cp.globex.tenantId]: 'auditor' });
+    // A session already ended is not ended (nor audited) twice.
+    const again = cp.anonymous();
+    (again as unknown as { cookie: string }).cookie = cookie;
+    expect((await again.call('auth.logout')).status).toBe(401);
+    expect(await signInEvents('auth.logout')).toHaveLength(logouts.length);
+    // Both chains still verify with the new events in them.
+    for (const tenant of [cp.acme, cp.globex]) {
+      const rows = await cp.ownerQuery<StoredAuditRow>(AUDIT_ROWS_SQL, [tenant.tenantId]);
+      expect(verifyAuditChain(rows)).toMatchObject({ ok: true });
+    }
   });
 
   it('logout ends the session', async () => {

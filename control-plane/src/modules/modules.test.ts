@@ -33,7 +33,8 @@ describe('modules', () => {
       role: string;
       reason: string | null;
     }>(
-      'select action, resource_id, actor_label, role, reason from audit_events where tenant_id = $1 order by seq',
+      `select action, resource_id, actor_label, role, reason from audit_events
+        where tenant_id = $1 and resource_type = 'Module' order by seq`,
       [cp.acme.tenantId],
     );
     expect(events.map((e) => e.action)).toEqual(['module.create', 'module.update', 'module.archive']);
