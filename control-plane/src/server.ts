@@ -50,22 +50,29 @@ export async function buildServer(
   app.addHook('onResponse', async (request) => {
     request.ownedSpan?.end();
   });
-  // CSRF: a cross-site form can POST only form or text bodies, never application/json, so
-  // tRPC mutations (authenticated by the session cookie) accept JSON only, refused before parsing.
+  // tRPC mutations (POST) are refused before parsing unless:
+  // - the body is application/json: a cross-site form can POST only form or text bodies, so the
+  //   session cookie cannot be ridden (CSRF);
+  // - they come one per request: each mutation's audit event then names its own request id,
+  //   which is also how a retried extension is recognised (see mitigations/service.ts).
   app.addHook('onRequest', async (request, reply) => {
     if (request.method !== 'POST' || !request.routeOptions.url?.startsWith('/trpc/')) return;
     const mediaType = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
-    if (mediaType === 'application/json') return;
+    const batched = (request.params as { path?: string }).path?.includes(',') ?? false;
+    if (mediaType === 'application/json' && !batched) return;
     const { httpStatus, classification } = ERROR_CODES.ERR_VALIDATION;
+    const problem = batched
+      ? 'send one mutation per request (batch queries only)'
+      : 'content-type must be application/json';
     return reply.code(httpStatus).send({
       error: {
-        message: 'send the request body as application/json',
-        code: TRPC_ERROR_CODES_BY_KEY.UNSUPPORTED_MEDIA_TYPE,
+        message: problem,
+        code: TRPC_ERROR_CODES_BY_KEY.BAD_REQUEST,
         data: {
           code: 'ERR_VALIDATION',
           classification,
           httpStatus,
-          fieldErrors: { '': ['content-type must be application/json'] },
+          fieldErrors: { '': [problem] },
           traceId: request.traceSpan.spanContext().traceId,
         } satisfies AppErrorData,
       },

@@ -5,6 +5,7 @@ import { APP_ROLE } from './app-role';
 import { Migration0001Foundation } from './0001-foundation';
 import { Migration0002CatalogAndMitigations } from './0002-catalog-and-mitigations';
 import { Migration0003HardenDefinerFunctions } from './0003-harden-definer-functions';
+import { Migration0004NoReviewerTokens } from './0004-no-reviewer-tokens';
 
 export { APP_ROLE };
 
@@ -13,6 +14,7 @@ const MIGRATIONS = [
   { name: '0001-foundation', class: Migration0001Foundation },
   { name: '0002-catalog-and-mitigations', class: Migration0002CatalogAndMitigations },
   { name: '0003-harden-definer-functions', class: Migration0003HardenDefinerFunctions },
+  { name: '0004-no-reviewer-tokens', class: Migration0004NoReviewerTokens },
 ];
 
 /** Applies pending migrations as the database owner. Safe to run on every start. */

@@ -7,7 +7,7 @@
  * tenant's cached data, and one invalidation refreshes everything a mitigation may have changed.
  */
 import { QueryCache, QueryClient } from '@tanstack/react-query';
-import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
+import { createTRPCClient, httpBatchLink, httpLink, splitLink, TRPCClientError } from '@trpc/client';
 import type { AppErrorData, ErrorCode } from '@rc/contracts';
 import type { AppRouter } from '@rc/control-plane';
 
@@ -18,12 +18,19 @@ export function setRequestTenant(slug: string | null): void {
   tenantSlug = slug;
 }
 
+const connection = {
+  url: '/trpc',
+  headers: () => (tenantSlug ? { 'x-tenant': tenantSlug } : {}),
+  fetch: (url: URL | RequestInfo, init?: RequestInit) => fetch(url, { ...init, credentials: 'same-origin' }),
+};
+
+/** Queries are batched; mutations go one per request, as the API requires (one audited request id each). */
 export const api = createTRPCClient<AppRouter>({
   links: [
-    httpBatchLink({
-      url: '/trpc',
-      headers: () => (tenantSlug ? { 'x-tenant': tenantSlug } : {}),
-      fetch: (url, init) => fetch(url, { ...init, credentials: 'same-origin' }),
+    splitLink({
+      condition: (op) => op.type === 'mutation',
+      true: httpLink(connection),
+      false: httpBatchLink(connection),
     }),
   ],
 });

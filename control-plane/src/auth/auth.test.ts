@@ -153,6 +153,25 @@ describe('console login', () => {
       expect(error.data.code).toBe('ERR_VALIDATION');
     }
     expect(await cp.ownerQuery('select id from modules order by id')).toEqual(modulesBefore);
+    // A mutation that takes no input is the real target of a form post: still refused.
+    const logout = await fetch(`${cp.url}/trpc/auth.logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data; boundary=x', cookie },
+      body: '--x--',
+    });
+    expect(logout.status).toBe(400);
+    expect((await admin.call('auth.me')).status).toBe(200);
+    // Mutations come one per request (each audited under its own request id): a batch is refused.
+    const batch = await fetch(`${cp.url}/trpc/modules.create,modules.create?batch=1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie, 'x-tenant': 'acme' },
+      body: JSON.stringify({
+        0: { name: 'batched-a', ownerTeam: 'x', criticality: 'critical' },
+        1: { name: 'batched-b', ownerTeam: 'x', criticality: 'critical' },
+      }),
+    });
+    expect(batch.status).toBe(400);
+    expect(await cp.ownerQuery('select id from modules order by id')).toEqual(modulesBefore);
     // The same session, speaking JSON as the console does, is heard.
     const created = await admin.call('apiTokens.create', { name: 'json is fine', role: 'viewer' });
     expect(created.status, JSON.stringify(created.error)).toBe(200);
@@ -205,6 +224,10 @@ describe('console login', () => {
     (again as unknown as { cookie: string }).cookie = cookie;
     expect((await again.call('auth.logout')).status).toBe(401);
     expect(await signInEvents('auth.logout')).toHaveLength(logouts.length);
+    await cp.ownerQuery('delete from memberships where tenant_id = $1 and user_id = $2', [
+      cp.globex.tenantId,
+      userId,
+    ]);
     // Both chains still verify with the new events in them.
     for (const tenant of [cp.acme, cp.globex]) {
       const rows = await cp.ownerQuery<StoredAuditRow>(AUDIT_ROWS_SQL, [tenant.tenantId]);
@@ -302,6 +325,14 @@ describe('API tokens', () => {
     expect(response.error?.data.code).toBe('ERR_VALIDATION');
     expect(response.error?.data.fieldErrors?.role?.[0]).toMatch(/approvals are made by people/);
     expect(await cp.ownerQuery('select id from api_tokens order by id')).toEqual(before);
+    // The database refuses one too, whoever writes it.
+    await expect(
+      cp.ownerQuery(
+        `insert into api_tokens (id, tenant_id, name, role, prefix, secret_hash, created_by, expires_at)
+         values (gen_random_uuid(), $1, 'sneaky', 'security_reviewer', 'rct_xxxxxx', $2, $3, now() + interval '1 day')`,
+        [cp.acme.tenantId, 'f'.repeat(64), cp.acme.users[cp.acme.emails.tenant_admin]],
+      ),
+    ).rejects.toThrow(/api_tokens_role_not_security_reviewer/);
   });
 
   it('a tenant admin mints an operator token for the alerting that triggers level-1 mitigations', async () => {

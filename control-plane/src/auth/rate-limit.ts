@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../errors';
@@ -5,20 +6,22 @@ import { AppError } from '../errors';
 const WINDOW_SECONDS = 15 * 60;
 /** Failed attempts on one account from one address. */
 export const FAILURES_PER_ACCOUNT_AND_ADDRESS = 5;
-/** Failed attempts on one account from all addresses together (an attacker spread over many). */
-export const FAILURES_PER_ACCOUNT = 20;
 /** All attempts from one address. */
 export const ATTEMPTS_PER_ADDRESS = 100;
 
 /**
  * Login throttling, stored in PostgreSQL so every replica agrees. Every attempt consumes a
  * point atomically BEFORE the password is checked (so concurrent attempts cannot all slip
- * through a read-then-write gap); a successful login gives its account points back.
- * Limits: attempts per address, failures per (account, address), failures per account.
+ * through a read-then-write gap); a successful login forgets its (account, address) count.
+ * Limits: attempts per address, attempts per (account, address).
+ *
+ * Deliberately no hard limit per account across all addresses: anyone could then lock an
+ * on-call operator out of the console, during an incident, with a few wrong passwords sent from
+ * a handful of addresses. Guessing from many addresses is slowed by Argon2id and bounded by the
+ * per-address limit.
  */
 export class LoginRateLimiter {
   private readonly perAccountAndIp: RateLimiterPostgres;
-  private readonly perAccount: RateLimiterPostgres;
   private readonly perIp: RateLimiterPostgres;
 
   constructor(orm: MikroORM) {
@@ -35,11 +38,6 @@ export class LoginRateLimiter {
       keyPrefix: 'login_fail',
       points: FAILURES_PER_ACCOUNT_AND_ADDRESS,
     });
-    this.perAccount = new RateLimiterPostgres({
-      ...common,
-      keyPrefix: 'login_account',
-      points: FAILURES_PER_ACCOUNT,
-    });
     this.perIp = new RateLimiterPostgres({ ...common, keyPrefix: 'login_ip', points: ATTEMPTS_PER_ADDRESS });
   }
 
@@ -50,25 +48,25 @@ export class LoginRateLimiter {
   async beforeAttempt(email: string, ip: string): Promise<void> {
     try {
       await this.perIp.consume(ip);
-      await this.perAccountAndIp.consume(`${email}|${ip}`);
-      await this.perAccount.consume(email);
+      await this.perAccountAndIp.consume(accountAndAddressKey(email, ip));
     } catch (error) {
       if (error instanceof RateLimiterRes) throw this.limited(error);
       throw error;
     }
   }
 
-  /**
-   * The password was right: this account's failures from this address are forgotten, and the
-   * point this attempt took from the account-wide limit is given back (others' failures stay).
-   */
+  /** The password was right: this account's attempts from this address are forgotten. */
   async recordSuccess(email: string, ip: string): Promise<void> {
-    await this.perAccountAndIp.delete(`${email}|${ip}`);
-    await this.perAccount.reward(email, 1);
+    await this.perAccountAndIp.delete(accountAndAddressKey(email, ip));
   }
 
   private limited(res: RateLimiterRes): AppError {
     const seconds = Math.ceil(res.msBeforeNext / 1000);
     return new AppError('ERR_RATE_LIMITED', `too many login attempts, retry in ${seconds}s`);
   }
+}
+
+/** Hashed: an email may be 254 characters, more than the key column holds with an address. */
+function accountAndAddressKey(email: string, ip: string): string {
+  return createHash('sha256').update(`${email}|${ip}`).digest('hex');
 }

@@ -148,7 +148,7 @@ describe('bad input to every procedure', () => {
       'ERR_VALIDATION',
     );
     expect(await snapshot()).toBe(before);
-    // The same session with a valid body is accepted, so the refusal above was the body's.
+    // The session itself is good, so the refusal above was the body's.
     expect((await admin.call('modules.list')).status).toBe(200);
     const unknown = await fetch(`${cp.url}/trpc/nope.nothing`);
     expect(unknown.status).toBe(404);
