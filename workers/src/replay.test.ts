@@ -5,9 +5,11 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
- * Determinism guard: the histories of finished mitigation workflows replay against the current
- * workflow bundle. A change to a workflow that would break the runs in flight at a deploy
- * (a command added, removed or reordered) fails here with a non-determinism error.
+ * Determinism guard: the histories of mitigation workflows run by this build replay against its
+ * workflow bundle, so code that depends on anything but its history (time, randomness, I/O,
+ * iteration order) fails here. It does not prove compatibility with runs started by an earlier
+ * release: changes to a workflow's commands go behind `patched()`, and replaying histories
+ * recorded by the previous release would be the test for that (none is kept yet).
  */
 let cp: TestControlPlane;
 

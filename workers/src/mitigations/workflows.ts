@@ -20,6 +20,7 @@ import {
   condition,
   defineSignal,
   defineUpdate,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -61,16 +62,6 @@ const { recordDegradedModeExtension, restoreDegradedMode } = proxyActivities<Deg
   retry: RETRY,
 });
 
-/** After a failed apply: restores what a lost-answer commit may have switched off; no row is "nothing to restore". */
-async function restoreAfterFailedApply(input: Parameters<typeof restoreDegradedMode>[0]): Promise<void> {
-  try {
-    await restoreDegradedMode(input);
-  } catch (error) {
-    const type = (error as { cause?: { type?: string } }).cause?.type;
-    if (type !== 'ERR_NOT_FOUND') throw error;
-  }
-}
-
 export async function degradedModeWorkflow(input: DegradedModeWorkflowInput): Promise<DegradedModeOutcome> {
   const ref: DegradedModeRef = {
     tenantId: input.tenantId,
@@ -91,8 +82,11 @@ export async function degradedModeWorkflow(input: DegradedModeWorkflowInput): Pr
 
   // Handlers first: a signal or update that arrived with the start is delivered to them.
   setHandler(extendDegradedModeSignal, (signal) => {
-    if (extendRequestIds.has(signal.requester.requestId)) return;
-    extendRequestIds.add(signal.requester.requestId);
+    // Behind a patch: runs started before it replay with every delivery taken, as they ran.
+    if (patched('degraded-mode-extend-dedupe')) {
+      if (extendRequestIds.has(signal.requester.requestId)) return;
+      extendRequestIds.add(signal.requester.requestId);
+    }
     extensions.push(signal);
   });
   setHandler(endDegradedModeSignal, (signal) => {
@@ -118,9 +112,6 @@ export async function degradedModeWorkflow(input: DegradedModeWorkflowInput): Pr
   } catch (error) {
     const cause = (error as { cause?: { message?: string } }).cause;
     failure = cause?.message ?? (error instanceof Error ? error.message : String(error));
-    // An attempt may have committed before its answer was lost: then features are off with no
-    // timer left to bring them back. The restore is idempotent and does nothing without our row.
-    await restoreAfterFailedApply({ ...ref, endedBy: null });
     await condition(allHandlersFinished);
     throw error;
   }
