@@ -72,6 +72,11 @@ export interface CircuitBreakerWorkflowInput {
   mitigationId: string;
   reason: string;
   coolDownMs: number;
+  /**
+   * Cap of the backed-off cool-down (doubled after each failed half-open phase); optional, so
+   * runs started without it keep the default of an hour, which is also its upper bound.
+   */
+  maxCoolDownMs?: number;
   requester: MitigationRequester;
 }
 export const CIRCUIT_BREAKER_SIGNALS = { forceClose: 'forceCloseBreaker' } as const;

@@ -71,6 +71,11 @@ export const OpenBreakerInput = z.strictObject({
   reason: Reason,
   /** Time the breaker stays open before probing at half-open. */
   coolDownSeconds: z.number().int().min(1).max(3600).default(BREAKER_COOL_DOWN_DEFAULT_SECONDS),
+  /**
+   * The cool-down doubles after each failed half-open phase, up to this (an hour when absent);
+   * never below `coolDownSeconds`.
+   */
+  maxCoolDownSeconds: z.number().int().min(1).max(3600).optional(),
 });
 export type OpenBreakerInput = z.infer<typeof OpenBreakerInput>;
 

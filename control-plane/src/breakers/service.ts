@@ -89,6 +89,8 @@ export async function openBreaker(
       integrationId: input.integrationId,
       reason: input.reason,
       coolDownMs: input.coolDownSeconds * 1000,
+      // Absent stays absent: the workflow then backs off up to its default cap.
+      ...(input.maxCoolDownSeconds === undefined ? {} : { maxCoolDownMs: input.maxCoolDownSeconds * 1000 }),
     }),
     applying: 'open the breaker',
     busy: 'the breaker is changing state; try again',

@@ -46,6 +46,8 @@ export interface BreakerRef {
 export interface OpenBreakerActivityInput extends BreakerRef {
   reason: string;
   coolDownMs: number;
+  /** The requested cap of the backed-off cool-down, when the opener asked for one. */
+  maxCoolDownMs?: number;
 }
 
 export type CloseBreakerActivityInput = BreakerRef &
@@ -228,6 +230,7 @@ export function createBreakerActivities({ orm }: BreakerActivityDeps): BreakerAc
             mitigationId: input.mitigationId,
             workflowId: input.workflowId,
             coolDownSeconds: input.coolDownMs / 1000,
+            ...(input.maxCoolDownMs === undefined ? {} : { maxCoolDownSeconds: input.maxCoolDownMs / 1000 }),
             stateBefore,
             ...(active ? { supersededMitigationId: active.id } : {}),
           },

@@ -30,7 +30,8 @@ export const PROBE_INTERVAL_MS = 1_000;
 /**
  * Each failed half-open phase doubles the next cool-down, up to an hour (or the requested
  * cool-down if longer): an integration that stays down is probed, and audited, a few times
- * an hour rather than every few seconds forever.
+ * an hour rather than every few seconds forever. The opener may ask for a lower cap
+ * (`maxCoolDownMs`), never a higher one.
  */
 export const MAX_BACKED_OFF_COOL_DOWN_MS = 3_600_000;
 /** Open/half-open cycles per run before continuing as new: keeps each run's history small. */
@@ -76,8 +77,17 @@ const { probeIntegration } = proxyActivities<BreakerActivities>({
   },
 });
 
-export function coolDownFor(coolDownMs: number, failedCycles: number): number {
-  const cap = Math.max(coolDownMs, MAX_BACKED_OFF_COOL_DOWN_MS);
+/**
+ * The cool-down before the next half-open phase: `coolDownMs` doubled per failed phase, up to
+ * `maxCoolDownMs` (bounded to an hour; an hour when absent or not a positive number), and never
+ * below `coolDownMs` itself.
+ */
+export function coolDownFor(coolDownMs: number, failedCycles: number, maxCoolDownMs?: number): number {
+  const requestedCap =
+    maxCoolDownMs !== undefined && Number.isFinite(maxCoolDownMs) && maxCoolDownMs > 0
+      ? Math.min(maxCoolDownMs, MAX_BACKED_OFF_COOL_DOWN_MS)
+      : MAX_BACKED_OFF_COOL_DOWN_MS;
+  const cap = Math.max(coolDownMs, requestedCap);
   return Math.min(coolDownMs * 2 ** Math.min(failedCycles, 30), cap);
 }
 
@@ -119,14 +129,22 @@ export async function circuitBreakerWorkflow(
   };
 
   if (!opened) {
-    await openBreaker({ ...ref, reason: input.reason, coolDownMs: input.coolDownMs });
+    await openBreaker({
+      ...ref,
+      reason: input.reason,
+      coolDownMs: input.coolDownMs,
+      maxCoolDownMs: input.maxCoolDownMs,
+    });
     opened = true;
   }
 
   let failedCycles = carried.failedCycles;
   for (let cycle = 0; cycle < CYCLES_PER_RUN; cycle++) {
     // Open: wait out the cool-down, unless a person closes it first.
-    await condition(() => forceClose() !== null, coolDownFor(input.coolDownMs, failedCycles));
+    await condition(
+      () => forceClose() !== null,
+      coolDownFor(input.coolDownMs, failedCycles, input.maxCoolDownMs),
+    );
     const closeRequest = forceClose();
     if (closeRequest) return forceCloseNow(closeRequest);
 
@@ -158,7 +176,7 @@ export async function circuitBreakerWorkflow(
       !(await reopenBreaker({
         ...ref,
         probe: failed,
-        nextCoolDownMs: coolDownFor(input.coolDownMs, failedCycles),
+        nextCoolDownMs: coolDownFor(input.coolDownMs, failedCycles, input.maxCoolDownMs),
       }))
     ) {
       return finish({ mitigationId: input.mitigationId, closedBy: 'nobody' });
