@@ -19,6 +19,7 @@ export {
   findActiveMitigation,
   newMitigation,
 } from './mitigations/mitigation-rows';
+export { closeBreakerRows, setBreakerState } from './breakers/breaker-rows';
 // Entity schemas the worker's activities query with (the same instances the ORM registers).
 export { IntegrationSchema, type Integration } from './catalog/entities';
 export { MitigationSchema, type Mitigation } from './mitigations/entities';

@@ -18,7 +18,8 @@ import { inRequestTenant } from '../db/request-tenant';
 import { IntegrationSchema, type Integration } from '../catalog/entities';
 import { AppError, notFound } from '../errors';
 import { MitigationSchema, type Mitigation } from '../mitigations/entities';
-import { endMitigation, findActiveMitigation } from '../mitigations/mitigation-rows';
+import { findActiveMitigation } from '../mitigations/mitigation-rows';
+import { closeBreakerRows } from './breaker-rows';
 import {
   requesterOf,
   startMitigationWorkflow,
@@ -147,11 +148,7 @@ function closeWithoutWorkflow(
     if (mitigation?.status !== 'active') throw new AppError('ERR_CONFLICT', 'the breaker is not open');
     const now = new Date();
     const reason = `force-closed by ${request.actor.label}: ${input.reason}`;
-    const stateBefore = integration.breakerState;
-    endMitigation(mitigation, reason, now);
-    integration.breakerState = 'closed';
-    integration.breakerReason = reason;
-    integration.breakerChangedAt = now;
+    const stateBefore = closeBreakerRows(integration, mitigation, reason, now);
     await em.flush();
     await recordAudit(em, request, {
       action: 'breaker.force_close',

@@ -8,7 +8,7 @@ import { LockMode } from '@mikro-orm/postgresql';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import {
   appendAuditEvent,
-  endMitigation,
+  closeBreakerRows,
   endSupersededMitigation,
   findActiveMitigation,
   inTenantTransaction,
@@ -16,6 +16,7 @@ import {
   MitigationSchema,
   newMitigation,
   requesterActor,
+  setBreakerState,
   type AuditActor,
   type Integration,
   type Mitigation,
@@ -106,9 +107,7 @@ async function moveBreaker(
   const integration = await lockIntegration(em, ref.integrationId);
   if (!(await ownMitigation(em, ref))) return false;
   if (integration.breakerState === to.state) return true;
-  integration.breakerState = to.state;
-  integration.breakerReason = to.reason;
-  integration.breakerChangedAt = new Date();
+  setBreakerState(integration, to.state, to.reason, new Date());
   await em.flush();
   await appendAuditEvent(em, {
     tenantId: ref.tenantId,
@@ -214,9 +213,7 @@ export function createBreakerActivities({ orm }: BreakerActivityDeps): BreakerAc
         });
         await em.insert(MitigationSchema, mitigation);
         const stateBefore = integration.breakerState;
-        integration.breakerState = 'open';
-        integration.breakerReason = input.reason;
-        integration.breakerChangedAt = now;
+        setBreakerState(integration, 'open', input.reason, now);
         await em.flush();
         await appendAuditEvent(em, {
           tenantId: input.tenantId,
@@ -275,11 +272,7 @@ export function createBreakerActivities({ orm }: BreakerActivityDeps): BreakerAc
           input.by === 'probe'
             ? `${input.probes.length} consecutive health probes passed`
             : `force-closed by ${input.closedBy.label}: ${input.reason}`;
-        endMitigation(mitigation, reason, now);
-        const stateBefore = integration.breakerState;
-        integration.breakerState = 'closed';
-        integration.breakerReason = reason;
-        integration.breakerChangedAt = now;
+        const stateBefore = closeBreakerRows(integration, mitigation, reason, now);
         await em.flush();
         const common = {
           tenantId: input.tenantId,
