@@ -1,5 +1,6 @@
 import type { MitigationView, StartedMitigation } from '@rc/contracts';
 import { startTestControlPlane, type TestControlPlane } from '@rc/control-plane/testing/test-control-plane';
+import { waitFor } from '@rc/control-plane/testing/wait-for';
 import { workflowBundlePath } from '@rc/ops/test/harness';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,16 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await cp?.stop();
 });
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function replay(workflowId: string): Promise<void> {
   const handle = cp.deps.temporal.workflow.getHandle(workflowId);

@@ -12,5 +12,9 @@ const { Pool } = require('pg') as typeof pg;
  * Writes go through MikroORM.
  */
 export function createAppPool(appDatabaseUrl: string, max = 10): pg.Pool {
-  return new Pool({ connectionString: appDatabaseUrl, max });
+  const pool = new Pool({ connectionString: appDatabaseUrl, max });
+  // An idle connection the server closed (PostgreSQL restarting, a failover): the pool drops it
+  // and connects anew on the next query. Without a listener that 'error' would crash the process.
+  pool.on('error', (error) => console.warn(`[db] idle connection lost: ${error.message}`));
+  return pool;
 }

@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { defineAbilityFor, type Role } from '@rc/contracts';
 import type { TenantRequest, AppDeps } from '../trpc/context';
 import type { TestTenant } from '../testing/test-control-plane';
+import { waitFor } from '../testing/wait-for';
 
 /** Runs SQL as the database owner (bypasses RLS). */
 export type OwnerQuery = <T extends Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<T[]>;
@@ -137,19 +138,4 @@ export function memberRequest(deps: AppDeps, tenant: TestTenant, role: Role): Te
     requestId: randomUUID(),
     traceId: randomBytes(16).toString('hex'),
   };
-}
-
-/** Polls `probe` until it answers something other than undefined; fails after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }

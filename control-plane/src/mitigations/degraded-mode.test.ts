@@ -19,9 +19,9 @@ import {
   memberRequest,
   mitigationsOf,
   originalFlags,
-  waitFor,
   waitForEndedMitigation,
 } from './degraded-mode.test-helpers';
+import { waitFor } from '../testing/wait-for';
 import { inTenantTransaction } from '../db/tenant-transaction';
 import { requesterOf } from './mitigation-workflow';
 import { applyDegradedModeChanges, restoreDegradedModeSnapshot } from './degraded-mode-store';

@@ -14,6 +14,7 @@ import {
 } from '@rc/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { API_TOKEN_PREFIX, authenticateCaller } from '../auth/authenticate';
+import { DATABASE_UNAVAILABLE, isDatabaseUnavailable } from '../db/unavailable';
 import { tracer } from '../telemetry/tracer';
 import type { AppDeps, TenantRequest } from '../trpc/context';
 import { fieldErrorsOf } from '../trpc/errors';
@@ -171,6 +172,10 @@ export async function ofrepRoutes(app: FastifyInstance, options: { deps: AppDeps
     const status = error.statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
       return sendFailure(request, reply, status, 'PARSE_ERROR', 'ERR_VALIDATION', error.message);
+    }
+    if (isDatabaseUnavailable(error)) {
+      request.ofrep?.span.recordException(error);
+      return sendAppError(request, reply, 'ERR_UNAVAILABLE', DATABASE_UNAVAILABLE);
     }
     request.ofrep?.span.recordException(error);
     request.log.error({ err: error }, 'OFREP evaluation failed');

@@ -40,10 +40,21 @@ export interface TestControlPlane extends ControlPlane {
  * a real port, with two tenants (acme, globex) that each have one member per role and two modules.
  */
 export async function startTestControlPlane(
-  options: { withWorker?: boolean } = {},
+  options: {
+    withWorker?: boolean;
+    /**
+     * A migrated database (with the application login) to seed and use instead of a fresh copy
+     * of the template, e.g. on a cluster of the test's own that it restarts; stop() leaves it.
+     */
+    database?: { ownerUrl: string; appUrl: string };
+  } = {},
 ): Promise<TestControlPlane> {
-  const db = await createTestDatabase();
+  const db = options.database
+    ? { ...options.database, drop: () => Promise.resolve() }
+    : await createTestDatabase();
   const owner = new pg.Pool({ connectionString: db.ownerUrl, max: 2 });
+  // An idle connection lost (the database restarted): the pool drops it and reconnects on next use.
+  owner.on('error', () => undefined);
   const seed = async (slug: string): Promise<TestTenant> => {
     const users = usersForEveryRole(slug, TEST_PASSWORD);
     const client = await owner.connect();

@@ -3,6 +3,7 @@ import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { ERROR_CODES, type AppErrorData, type ErrorCode, type FieldErrors } from '@rc/contracts';
 import { ZodError } from 'zod';
 import { AppError } from '../errors';
+import { DATABASE_UNAVAILABLE, isDatabaseUnavailable } from '../db/unavailable';
 
 type TrpcKey = keyof typeof TRPC_ERROR_CODES_BY_KEY;
 
@@ -17,6 +18,7 @@ const TRPC_KEY_FOR: Record<ErrorCode, TrpcKey> = {
   ERR_DEPENDENCY_CYCLE: 'CONFLICT',
   ERR_RATE_LIMITED: 'TOO_MANY_REQUESTS',
   ERR_WORKFLOW_FAILED: 'BAD_GATEWAY',
+  ERR_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   ERR_INTERNAL: 'INTERNAL_SERVER_ERROR',
 };
 
@@ -57,6 +59,7 @@ export function classify(error: TRPCError): { code: ErrorCode; message: string; 
   }
   const code = CODE_FOR_TRPC[error.code];
   if (code) return { code, message: error.message };
+  if (isDatabaseUnavailable(cause)) return { code: 'ERR_UNAVAILABLE', message: DATABASE_UNAVAILABLE };
   return { code: 'ERR_INTERNAL', message: 'internal error' };
 }
 
