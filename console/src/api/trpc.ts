@@ -91,6 +91,8 @@ export function liveRefetchInterval(): number {
   return Date.now() < pollFastUntil ? 1000 : 5000;
 }
 
+const TRANSIENT = new Set<ApiProblem['code']>(['ERR_NETWORK', 'ERR_UNAVAILABLE']);
+
 export const queryClient = new QueryClient({
   queryCache: new QueryCache({
     onError(error, query) {
@@ -103,8 +105,9 @@ export const queryClient = new QueryClient({
   defaultOptions: {
     queries: {
       staleTime: 2000,
-      // Client errors (4xx) will not get better by asking again.
-      retry: (failures, error) => problemOf(error).code === 'ERR_NETWORK' && failures < 2,
+      // Only a transient outage (the control plane or its database unreachable) is worth asking
+      // again; client errors (4xx) will not get better.
+      retry: (failures, error) => TRANSIENT.has(problemOf(error).code) && failures < 2,
       refetchOnWindowFocus: true,
     },
   },
