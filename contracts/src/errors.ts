@@ -13,7 +13,7 @@ export const ERROR_CODES = {
   ERR_DEPENDENCY_CYCLE: { httpStatus: 409, classification: 'CLIENT' },
   ERR_RATE_LIMITED: { httpStatus: 429, classification: 'SECURITY' },
   ERR_WORKFLOW_FAILED: { httpStatus: 502, classification: 'DEPENDENCY' },
-  /** The database cannot be reached right now (restarting, failing over): nothing changed; try again. */
+  /** The database cannot be reached right now (restarting, failing over): try again shortly. */
   ERR_UNAVAILABLE: { httpStatus: 503, classification: 'DEPENDENCY' },
   ERR_INTERNAL: { httpStatus: 500, classification: 'INTERNAL' },
 } as const satisfies Record<string, { httpStatus: number; classification: ErrorClassification }>;

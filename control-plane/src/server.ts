@@ -10,6 +10,8 @@ import { serveConsole } from './console/serve-console';
 import { createContextFactory, type AppDeps } from './trpc/context';
 import { appRouter, type AppRouter } from './trpc/router';
 import { tracer } from './telemetry/tracer';
+import { AppError } from './errors';
+import { isDatabaseUnavailable, warnDatabaseUnavailable } from './db/unavailable';
 import { parseTrustProxy } from './trust-proxy';
 
 declare module 'fastify' {
@@ -86,10 +88,15 @@ export async function buildServer(
       router: appRouter,
       createContext: createContextFactory(deps),
       onError({ error, path }) {
-        if (error.code === 'INTERNAL_SERVER_ERROR' && !(error.cause && 'code' in error.cause)) {
-          app.log.error({ err: error, path }, 'unexpected error in procedure');
-          console.error(`[trpc] ${path ?? '?'}:`, error.cause ?? error);
+        // Refusals (AppError) are answers, not faults; everything else that became a 500 or 503
+        // is logged, so a bug is never only a number in a client's console.
+        if (error.code !== 'INTERNAL_SERVER_ERROR' || error.cause instanceof AppError) return;
+        if (isDatabaseUnavailable(error.cause)) {
+          warnDatabaseUnavailable(error.cause);
+          return;
         }
+        app.log.error({ err: error, path }, 'unexpected error in procedure');
+        console.error(`[trpc] ${path ?? '?'}:`, error.cause ?? error);
       },
     } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
   });

@@ -28,8 +28,8 @@ import { startTestControlPlane, type TestControlPlane } from '../testing/test-co
 /** Failed half-open phases per run (the workflow's `CYCLES_PER_RUN`). */
 const CYCLES_PER_RUN = 20;
 /** 20 phases of ~1 s each, plus a generous margin for a loaded machine. */
-const NEW_RUN_DEADLINE_MS = 45_000;
-const TEST_TIMEOUT_MS = 90_000;
+const NEW_RUN_DEADLINE_MS = 75_000;
+const TEST_TIMEOUT_MS = 150_000;
 
 /** Health endpoints of several fake integrations, one path each: 503 until marked healthy. */
 interface FakeIntegrations {

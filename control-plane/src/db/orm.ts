@@ -14,7 +14,9 @@ export async function createOrm(
     entities: ENTITIES,
     // Requests must fork their own EntityManager; using the global one is a bug.
     allowGlobalContext: false,
-    pool: { min: 0, max: options.poolMax ?? 10 },
+    // A database that does not answer fails a request in seconds (503 ERR_UNAVAILABLE), not a minute.
+    pool: { min: 0, max: options.poolMax ?? 10, acquireTimeoutMillis: 10_000 },
+    driverOptions: { connection: { connectionTimeoutMillis: 5_000 } },
     debug: false,
   });
 }

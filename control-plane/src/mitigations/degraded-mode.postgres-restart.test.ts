@@ -233,5 +233,5 @@ describe('PostgreSQL restarts while a module is in degraded mode: nothing is los
     const ofrepAfter = await evaluateSuggest();
     expect(ofrepAfter.status).toBe(200);
     expect(ofrepAfter.body).toMatchObject({ key: `${PREFIX}.suggest`, value: true });
-  }, 50_000);
+  }, 90_000);
 });

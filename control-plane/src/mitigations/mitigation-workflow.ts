@@ -80,7 +80,8 @@ export async function startMitigationWorkflow<Input extends { mitigationId: stri
       mitigationId: randomUUID(),
       requester: requesterOf(request),
     });
-    const started = await temporal.workflow
+    // The SDK names the run the server started OR joined (USE_EXISTING) `firstExecutionRunId`.
+    const { firstExecutionRunId: runId } = await temporal.workflow
       .start<(input: Input) => Promise<unknown>>(spec.workflowType, {
         taskQueue: config.temporal.taskQueue,
         workflowId: spec.workflowId,
@@ -91,10 +92,10 @@ export async function startMitigationWorkflow<Input extends { mitigationId: stri
       .catch((error: unknown) => {
         throw workflowFailed(spec.workflowName, 'start', error);
       });
-    // The run started or joined, by its run id. Not the start's own handle: it names that run as
-    // the first of its chain, which a joined run that continued as new is not (the server would
-    // answer its update "not found", and every attempt would end in `busy`).
-    const handle = temporal.workflow.getHandle(spec.workflowId, started.firstExecutionRunId);
+    // A handle on exactly that run. Not the start's own handle: it treats that run as the first of
+    // its chain, which a joined run that continued as new is not (the server would answer the
+    // update "not found", and every attempt would end in `busy`).
+    const handle = temporal.workflow.getHandle(spec.workflowId, runId);
     let applied: AppliedResult;
     try {
       applied = await temporal.withDeadline(Date.now() + WORKFLOW_ANSWER_TIMEOUT_MS, () =>

@@ -14,7 +14,7 @@ import {
 } from '@rc/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { API_TOKEN_PREFIX, authenticateCaller } from '../auth/authenticate';
-import { DATABASE_UNAVAILABLE, isDatabaseUnavailable } from '../db/unavailable';
+import { DATABASE_UNAVAILABLE, isDatabaseUnavailable, warnDatabaseUnavailable } from '../db/unavailable';
 import { tracer } from '../telemetry/tracer';
 import type { AppDeps, TenantRequest } from '../trpc/context';
 import { fieldErrorsOf } from '../trpc/errors';
@@ -175,6 +175,7 @@ export async function ofrepRoutes(app: FastifyInstance, options: { deps: AppDeps
     }
     if (isDatabaseUnavailable(error)) {
       request.ofrep?.span.recordException(error);
+      warnDatabaseUnavailable(error);
       return sendAppError(request, reply, 'ERR_UNAVAILABLE', DATABASE_UNAVAILABLE);
     }
     request.ofrep?.span.recordException(error);

@@ -12,6 +12,7 @@ import {
 } from '@rc/ops/test/harness';
 import { seedTenant, usersForEveryRole } from '@rc/ops/seed';
 import { ApiClient } from '../testing/api-client';
+import { waitFor } from '../testing/wait-for';
 import { startTraceCollector, type CollectedSpan } from './trace-collector';
 
 /**
@@ -33,20 +34,6 @@ function spawnNode(entry: string, env: Record<string, string>): ChildProcess {
   child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[${path.basename(entry)}] ${d.toString()}`));
   children.push(child);
   return child;
-}
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await Promise.resolve(probe()).catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 beforeAll(async () => {
