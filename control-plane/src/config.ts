@@ -12,8 +12,16 @@ export interface ControlPlaneConfig {
   temporal: { address: string; namespace: string; taskQueue: string };
 }
 
-/** Where `npm start` records what it brought up (embedded PostgreSQL URL, Temporal address). */
-export const RUNTIME_FILE = path.resolve(import.meta.dirname, '../../.data/runtime.json');
+/**
+ * Where `npm start` records what it brought up (embedded PostgreSQL URL, Temporal address):
+ * `runtime.json` in its data directory, `.data/` of the clone unless `RC_DATA_DIR` moves it.
+ */
+export const RUNTIME_FILE = path.join(
+  process.env.RC_DATA_DIR
+    ? path.resolve(process.env.RC_DATA_DIR)
+    : path.resolve(import.meta.dirname, '../../.data'),
+  'runtime.json',
+);
 
 export interface RuntimeInfo {
   ownerUrl: string;
@@ -32,7 +40,10 @@ export async function readRuntimeInfo(): Promise<RuntimeInfo | null> {
 /** The owner URL of the local demo database, for offline tools such as audit:verify. */
 export async function defaultDatabaseUrl(): Promise<string> {
   const runtime = await readRuntimeInfo();
-  if (!runtime) throw new Error('DATABASE_URL is not set and no `npm start` runtime was found in .data/');
+  if (!runtime)
+    throw new Error(
+      `DATABASE_URL is not set and no \`npm start\` runtime was found in ${path.dirname(RUNTIME_FILE)}`,
+    );
   return runtime.ownerUrl;
 }
 

@@ -15,7 +15,17 @@ import { resolveTemporalCli } from './temporal-cli';
 import { startTemporalDevServer } from './temporal-server';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const DATA = path.join(ROOT, '.data');
+/**
+ * Everything `npm start` keeps between runs (secrets, PostgreSQL cluster, Temporal's SQLite file,
+ * runtime.json). `RC_DATA_DIR` moves it (the end-to-end test of this script uses a temp dir).
+ */
+const DATA = process.env.RC_DATA_DIR ? path.resolve(process.env.RC_DATA_DIR) : path.join(ROOT, '.data');
+/** A path as messages show it: relative to the clone when inside it (`.data/…`), else absolute. */
+const shown = (file: string) => {
+  const relative = path.relative(ROOT, file);
+  return !relative || relative.startsWith('..') ? file : relative;
+};
+const DATA_SHOWN = shown(DATA);
 const SECRETS_FILE = path.join(DATA, 'secrets.json');
 /** Read by offline tools (audit:verify); same shape as RuntimeInfo in control-plane/src/config.ts. */
 const RUNTIME_FILE = path.join(DATA, 'runtime.json');
@@ -61,11 +71,11 @@ async function main(): Promise<void> {
   if (!ownerUrl) {
     const dataDir = embeddedPostgresDir();
     const port = env('PGPORT') ? Number(env('PGPORT')) : await getPort({ host: LOCALHOST, port: 5433 });
-    log(`starting embedded PostgreSQL (${path.relative(ROOT, dataDir) || dataDir}, port ${port})…`);
+    log(`starting embedded PostgreSQL (${shown(dataDir)}, port ${port})…`);
     const postgres = await startEmbeddedPostgres({ dataDir, port, persistent: true });
     shutdown.add('PostgreSQL', postgres.stop);
     ownerUrl = postgres.ownerUrl();
-    postgresNote = `embedded, data in ${path.relative(ROOT, dataDir) || dataDir}, port ${port}`;
+    postgresNote = `embedded, data in ${shown(dataDir)}, port ${port}`;
   }
 
   // (b) Temporal
@@ -73,9 +83,13 @@ async function main(): Promise<void> {
   let temporalUi: string | undefined;
   if (!temporalAddress) {
     const cliPath = await resolveTemporalCli({ log });
-    const port = await getPort({ host: LOCALHOST, port: 7233 });
-    const uiPort = await getPort({ host: LOCALHOST, port: 8233, exclude: [port] });
-    log(`starting Temporal dev server (.data/temporal.db, port ${port})…`);
+    const port = env('TEMPORAL_PORT')
+      ? Number(env('TEMPORAL_PORT'))
+      : await getPort({ host: LOCALHOST, port: 7233 });
+    const uiPort = env('TEMPORAL_UI_PORT')
+      ? Number(env('TEMPORAL_UI_PORT'))
+      : await getPort({ host: LOCALHOST, port: 8233, exclude: [port] });
+    log(`starting Temporal dev server (${path.join(DATA_SHOWN, 'temporal.db')}, port ${port})…`);
     await fs.mkdir(DATA, { recursive: true });
     const temporal = await startTemporalDevServer({
       cliPath,
@@ -144,7 +158,7 @@ async function main(): Promise<void> {
     `  PostgreSQL        ${postgresNote}`,
   ];
   if (logins.length) {
-    lines.push('', 'Demo logins (generated password, kept in .data/secrets.json):');
+    lines.push('', `Demo logins (generated password, kept in ${path.join(DATA_SHOWN, 'secrets.json')}):`);
     const rows = [
       ['tenant', 'role', 'email', 'password'],
       ...logins.map((l) => [l.tenant, l.role, l.email, l.password]),
@@ -185,20 +199,23 @@ async function loadOrCreateDemoSecrets(): Promise<DemoSecrets> {
   if (Object.keys(secrets).some((key) => !(key in stored))) {
     await fs.mkdir(DATA, { recursive: true });
     await writePrivateJson(SECRETS_FILE, secrets);
-    log('generated demo secrets in .data/secrets.json');
+    log(`generated demo secrets in ${path.join(DATA_SHOWN, 'secrets.json')}`);
   }
   return secrets;
 }
 
 /**
  * `.data/postgres` in the clone; but as root the server runs as the OS user `postgres`, which
- * cannot enter a clone under a private home (e.g. /root). Then a per-clone directory under
- * /var/tmp keeps the data across restarts instead.
+ * cannot enter a clone under a private home (e.g. /root). Then a per-clone (or, with
+ * RC_DATA_DIR, per-data-directory) directory under /var/tmp keeps the data across restarts instead.
  */
 function embeddedPostgresDir(): string {
   const preferred = path.join(DATA, 'postgres');
   if (postgresUserCanReach(preferred)) return preferred;
-  const id = createHash('sha256').update(ROOT).digest('hex').slice(0, 12);
+  // Keyed by the clone when DATA is the default (as it always was), else by DATA: two data
+  // directories must never share one cluster.
+  const key = DATA === path.join(ROOT, '.data') ? ROOT : DATA;
+  const id = createHash('sha256').update(key).digest('hex').slice(0, 12);
   const fallback = path.join('/var/tmp', `reliability-center-${id}`, 'postgres');
   log(`${preferred} is not reachable by the "postgres" OS user; keeping the database in ${fallback}`);
   return fallback;
