@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { appDatabaseUrl, ensureAppLogin, migrate } from '@rc/migrations';
 import { createDatabase, startEmbeddedPostgres } from '../src/postgres';
-import { spawnNode, type NodeProcess, type Shutdown } from '../src/processes';
+import { hasExited, spawnNode, type NodeProcess, type Shutdown } from '../src/processes';
 import { resolveTemporalCli } from '../src/temporal-cli';
 import { startTemporalDevServer } from '../src/temporal-server';
 
@@ -128,10 +128,6 @@ export function exitWithChild(shutdown: Shutdown, child: NodeProcess, log: Log =
     log(`${child.name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything.`);
     void shutdown.shutdown(1);
   });
-}
-
-export function hasExited(child: NodeProcess): boolean {
-  return child.child.exitCode !== null || child.child.signalCode !== null;
 }
 
 export async function waitForHealth(baseUrl: string, child: NodeProcess, timeoutMs = 90_000): Promise<void> {

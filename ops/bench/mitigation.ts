@@ -31,11 +31,11 @@ import pg from 'pg';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { Shutdown, type NodeProcess } from '../src/processes';
+import { waitForPollers } from '../src/temporal-server';
 import type { benchEmptyWorkflow } from './empty-workflow';
 import {
   benchLog as log,
   benchPassword,
-  hasExited,
   HOST,
   login,
   machineCpuTicks,
@@ -374,35 +374,6 @@ async function startBaselineWorker(infra: BenchInfra): Promise<void> {
     await running.catch(() => undefined);
     await connection.close();
   });
-}
-
-/**
- * Until a worker polls the task queue: its workflow side, and its activity side too when the
- * worker has activities (the product's; the baseline worker has none and never polls for them).
- */
-async function waitForPollers(
-  connection: Connection,
-  taskQueue: string,
-  options: { child?: NodeProcess; activities: boolean },
-): Promise<void> {
-  const { child } = options;
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    if (child && hasExited(child)) throw new Error(`${child.name} exited before polling ${taskQueue}`);
-    const pollers = await Promise.all(
-      (options.activities ? ([1, 2] as const) : ([1] as const)).map(async (taskQueueType) => {
-        const answer = await connection.workflowService.describeTaskQueue({
-          namespace: 'default',
-          taskQueue: { name: taskQueue },
-          taskQueueType, // 1 workflow, 2 activity
-        });
-        return answer.pollers?.length ?? 0;
-      }),
-    );
-    if (pollers.every((n) => n > 0)) return;
-    if (Date.now() > deadline) throw new Error(`no worker polls ${taskQueue} after 180 s`);
-    await sleep(250);
-  }
 }
 
 type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];

@@ -25,6 +25,11 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** Whether the child has exited (by itself or by a signal). */
+export function hasExited(child: NodeProcess): boolean {
+  return child.child.exitCode !== null || child.child.signalCode !== null;
+}
+
 /** Writes each complete line of `input` to `output` as `<prefix> line`. */
 export function prefixLines(input: Readable, prefix: string, output: Writable): void {
   createInterface({ input, crlfDelay: Infinity }).on('line', (line) => output.write(`${prefix} ${line}\n`));

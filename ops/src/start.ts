@@ -6,13 +6,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { Connection } from '@temporalio/client';
 import getPort from 'get-port';
 import { ensureConsoleBuilt } from '@rc/console/ensure-built';
 import { appDatabaseUrl, ensureAppLogin, migrate } from '@rc/migrations';
 import { postgresUserCanReach, startEmbeddedPostgres } from './postgres';
 import { Shutdown, spawnNode, type NodeProcess } from './processes';
 import { resolveTemporalCli } from './temporal-cli';
-import { startTemporalDevServer } from './temporal-server';
+import { startTemporalDevServer, waitForPollers } from './temporal-server';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 /**
@@ -148,6 +149,19 @@ async function main(): Promise<void> {
 
   const url = `http://${host === '0.0.0.0' ? LOCALHOST : host}:${port}`;
   await waitForHttp(url, controlPlane);
+  // "Running" means a mitigation would run now: the worker (which bundles its workflows at start)
+  // polls the task queue for workflows and activities.
+  log(`waiting for the worker to poll task queue ${childEnv.TEMPORAL_TASK_QUEUE}…`);
+  const temporalConnection = await Connection.connect({ address: temporalAddress });
+  try {
+    await waitForPollers(temporalConnection, childEnv.TEMPORAL_TASK_QUEUE!, {
+      child: worker,
+      activities: true,
+      namespace: childEnv.TEMPORAL_NAMESPACE,
+    });
+  } finally {
+    await temporalConnection.close();
+  }
 
   // (g) what to open and how to log in
   const lines = [

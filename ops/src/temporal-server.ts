@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Connection } from '@temporalio/client';
 import getPort from 'get-port';
+import { hasExited, type NodeProcess } from './processes';
 
 export interface StartTemporalDevServerOptions {
   cliPath: string;
@@ -134,4 +135,33 @@ async function waitUntilServing(address: string, exited: Promise<string>, timeou
   throw new Error(
     `not serving on ${address} after ${timeoutMs / 1000} s (last error: ${(lastError as Error)?.message})`,
   );
+}
+
+/**
+ * Until a worker polls the task queue: its workflow side, and its activity side too when the
+ * worker has activities (the product's; the baseline worker has none and never polls for them).
+ */
+export async function waitForPollers(
+  connection: Connection,
+  taskQueue: string,
+  options: { child?: NodeProcess; activities: boolean; namespace?: string },
+): Promise<void> {
+  const { child } = options;
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    if (child && hasExited(child)) throw new Error(`${child.name} exited before polling ${taskQueue}`);
+    const pollers = await Promise.all(
+      (options.activities ? ([1, 2] as const) : ([1] as const)).map(async (taskQueueType) => {
+        const answer = await connection.workflowService.describeTaskQueue({
+          namespace: options.namespace ?? 'default',
+          taskQueue: { name: taskQueue },
+          taskQueueType, // 1 workflow, 2 activity
+        });
+        return answer.pollers?.length ?? 0;
+      }),
+    );
+    if (pollers.every((n) => n > 0)) return;
+    if (Date.now() > deadline) throw new Error(`no worker polls ${taskQueue} after 180 s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }

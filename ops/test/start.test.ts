@@ -73,6 +73,11 @@ describe('npm start', () => {
       const run = await start();
       expect(run.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(run.temporalUi).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      // "Running" is announced once the worker polls, so a mitigation started now runs at once.
+      const polling = run.output.findIndex((line) => /worker polling task queue/.test(line));
+      const running = run.output.findIndex((line) => /Reliability Center is running/.test(line));
+      expect(polling, 'the worker polls before "running" is announced').toBeGreaterThanOrEqual(0);
+      expect(polling).toBeLessThan(running);
       // The data lives where RC_DATA_DIR says, not in the clone's .data/.
       expect(run.postgresLine).toContain(path.join(dataDir, 'postgres'));
       const operator = run.logins.find((l) => l.email === 'operator@acme.example');
