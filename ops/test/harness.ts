@@ -3,6 +3,7 @@
  * its own database, its own task queue, and where Temporal and the workflow bundle are.
  */
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { inject } from 'vitest';
 import { appDatabaseUrl } from '@rc/migrations';
 import { createDatabase, dropDatabase } from '../src/postgres';
@@ -50,4 +51,15 @@ function databaseUrl(serverUrl: string, dbName: string): string {
   const url = new URL(serverUrl);
   url.pathname = `/${encodeURIComponent(dbName)}`;
   return url.toString();
+}
+
+/** One statement on its own connection; the first row. */
+export async function queryOne<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql)).rows[0]!;
+  } finally {
+    await client.end();
+  }
 }

@@ -1,19 +1,8 @@
 import { Connection } from '@temporalio/client';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { createTestDatabase, temporalAddress, workflowBundlePath } from './harness';
+import { createTestDatabase, queryOne, temporalAddress, workflowBundlePath } from './harness';
 import { finishedSpans, testTracer } from './setup-tracing';
 import { existsSync } from 'node:fs';
-
-async function queryOne<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows[0]!;
-  } finally {
-    await client.end();
-  }
-}
 
 describe('test infrastructure', () => {
   it('gives each test its own migrated database, as owner and as the application role', async () => {

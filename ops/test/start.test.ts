@@ -14,10 +14,11 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import getPort from 'get-port';
 import { Client, Connection } from '@temporalio/client';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '@rc/control-plane/testing/api-client';
 import { waitFor } from '@rc/control-plane/testing/wait-for';
+import { isAlive } from '../src/processes';
+import { queryOne } from './harness';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 /** A start builds the console if its sources changed and bundles the workflows: slow, but bounded. */
@@ -135,7 +136,7 @@ describe('npm start', () => {
       const runtime = JSON.parse(readFileSync(path.join(dataDir, 'runtime.json'), 'utf8')) as {
         ownerUrl: string;
       };
-      const counts = await ownerQuery<{ tenants: string; users: string; modules: string; features: string }>(
+      const counts = await queryOne<{ tenants: string; users: string; modules: string; features: string }>(
         runtime.ownerUrl,
         `select (select count(*) from tenants) as tenants, (select count(*) from users) as users,
                 (select count(*) from modules) as modules, (select count(*) from features) as features`,
@@ -329,25 +330,11 @@ async function stop(run: Started): Promise<{ code: number | null; signal: NodeJS
 
 /** Alive and not a zombie (an exited child nobody reaped yet runs nothing). */
 function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
+  if (!isAlive(pid)) return false;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
     return false;
-  }
-}
-
-async function ownerQuery<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows[0]!;
-  } finally {
-    await client.end();
   }
 }
