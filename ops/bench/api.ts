@@ -24,8 +24,10 @@ import { Shutdown, spawnNode } from '../src/processes';
 import {
   benchLog as log,
   benchPassword,
+  envFlags,
   exitWithChild,
   HOST,
+  integerFlag,
   login,
   machineCpuTicks,
   percentile,
@@ -96,22 +98,11 @@ if (flags.help) {
   );
   process.exit(0);
 }
-const positive = (name: string, value: string, max: number) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > max) throw new Error(`--${name} must be an integer in 0..${max}`);
-  return n;
-};
-const DURATION_S = Math.max(1, positive('duration', flags.duration, 600));
-const WARMUP_S = positive('warmup', flags.warmup, 60);
-const CONNECTIONS = Math.max(1, positive('connections', flags.connections, 1000));
-const ROUNDS = Math.max(1, positive('rounds', flags.rounds, 20));
-const CONTROL_PLANE_EXTRA_ENV = Object.fromEntries(
-  flags['cp-env'].map((pair) => {
-    const at = pair.indexOf('=');
-    if (at < 1) throw new Error(`--cp-env expects KEY=VALUE, got "${pair}"`);
-    return [pair.slice(0, at), pair.slice(at + 1)];
-  }),
-);
+const DURATION_S = Math.max(1, integerFlag('duration', flags.duration, 0, 600));
+const WARMUP_S = integerFlag('warmup', flags.warmup, 0, 60);
+const CONNECTIONS = Math.max(1, integerFlag('connections', flags.connections, 0, 1000));
+const ROUNDS = Math.max(1, integerFlag('rounds', flags.rounds, 0, 20));
+const CONTROL_PLANE_EXTRA_ENV = envFlags('cp-env', flags['cp-env']);
 
 const shutdown = new Shutdown(log);
 shutdown.handleSignals();

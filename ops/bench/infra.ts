@@ -190,3 +190,22 @@ export function machineCpuTicks(): { busy: number; total: number } {
     return { busy: NaN, total: NaN };
   }
 }
+
+/** A command-line flag that must be a whole number in min..max. */
+export function integerFlag(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new Error(`--${name} must be an integer in ${min}..${max}`);
+  return n;
+}
+
+/** Repeated `--<name> KEY=VALUE` flags as environment variables. */
+export function envFlags(name: string, pairs: string[]): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at < 1) throw new Error(`--${name} expects KEY=VALUE, got "${pair}"`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+}

@@ -36,7 +36,9 @@ import type { benchEmptyWorkflow } from './empty-workflow';
 import {
   benchLog as log,
   benchPassword,
+  envFlags,
   HOST,
+  integerFlag,
   login,
   machineCpuTicks,
   percentile,
@@ -78,25 +80,11 @@ if (flags.help) {
   );
   process.exit(0);
 }
-const integer = (name: string, value: string, min: number, max: number) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new Error(`--${name} must be an integer in ${min}..${max}`);
-  return n;
-};
-const RUNS = integer('runs', flags.runs, 1, 1000);
-const WARMUP = integer('warmup', flags.warmup, 0, 100);
-const POLL_GAP_MS = integer('poll-gap', flags['poll-gap'], 0, 1000);
-const envPairs = (name: string, pairs: string[]): NodeJS.ProcessEnv =>
-  Object.fromEntries(
-    pairs.map((pair) => {
-      const at = pair.indexOf('=');
-      if (at < 1) throw new Error(`--${name} expects KEY=VALUE, got "${pair}"`);
-      return [pair.slice(0, at), pair.slice(at + 1)];
-    }),
-  );
-const CONTROL_PLANE_EXTRA_ENV = envPairs('cp-env', flags['cp-env']);
-const WORKER_EXTRA_ENV = envPairs('worker-env', flags['worker-env']);
+const RUNS = integerFlag('runs', flags.runs, 1, 1000);
+const WARMUP = integerFlag('warmup', flags.warmup, 0, 100);
+const POLL_GAP_MS = integerFlag('poll-gap', flags['poll-gap'], 0, 1000);
+const CONTROL_PLANE_EXTRA_ENV = envFlags('cp-env', flags['cp-env']);
+const WORKER_EXTRA_ENV = envFlags('worker-env', flags['worker-env']);
 
 const shutdown = new Shutdown(log);
 shutdown.handleSignals();
