@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { LoginInput, Me, Role } from '@rc/contracts';
 import type { FastifyReply } from 'fastify';
 import { appendAuditEvent } from '../audit/writer';
+import { setTenantScope } from '../db/tenant-transaction';
 import { AppError } from '../errors';
 import type { AppDeps, Principal } from '../trpc/context';
 import { SESSION_COOKIE } from './authenticate';
@@ -108,7 +109,7 @@ async function auditInEveryTenantOf(
     [user.id],
   );
   for (const membership of memberships) {
-    await tx.execute("select set_config('app.tenant_id', ?, true)", [membership.tenant_id]);
+    await setTenantScope(tx, { tenantId: membership.tenant_id, userId: user.id });
     await appendAuditEvent(tx, {
       tenantId: membership.tenant_id,
       actor: { kind: 'user', id: user.id, label: user.email, role: membership.role },

@@ -20,12 +20,20 @@ export async function inTenantTransaction<T>(
   return em.transactional(async (tx) => {
     // Filter params are set on the transaction's own fork: a fork can drop them.
     tx.setFilterParams('tenant', { tenantId: scope.tenantId });
-    await tx.execute("select set_config('app.tenant_id', ?, true), set_config('app.user_id', ?, true)", [
-      scope.tenantId,
-      scope.userId ?? '',
-    ]);
+    await setTenantScope(tx, scope);
     return work(tx);
   });
+}
+
+/**
+ * Names the tenant (and the acting user) for row-level security until the current transaction
+ * ends (SET LOCAL semantics, so a pooled connection never carries it to the next borrower).
+ */
+export async function setTenantScope(tx: EntityManager, scope: TenantScope): Promise<void> {
+  await tx.execute("select set_config('app.tenant_id', ?, true), set_config('app.user_id', ?, true)", [
+    scope.tenantId,
+    scope.userId ?? '',
+  ]);
 }
 
 /** A transaction with no tenant: RLS shows no tenant-owned row at all. For global tables only. */
