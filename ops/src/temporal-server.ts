@@ -39,6 +39,12 @@ export async function startTemporalDevServer(
   const port = options.port ?? (await getPort({ host: HOST }));
   const headless = options.headless ?? false;
   const uiPort = headless ? undefined : (options.uiPort ?? (await getPort({ host: HOST, exclude: [port] })));
+  // Left to itself, the server draws its HTTP API and metrics ports from the OS before it
+  // binds the gRPC port, and the OS may hand it the very port we just chose and released
+  // (seen on CI: "bind: address already in use"). So we choose all of them.
+  const chosen = uiPort === undefined ? [port] : [port, uiPort];
+  const httpPort = await getPort({ host: HOST, exclude: chosen });
+  const metricsPort = await getPort({ host: HOST, exclude: [...chosen, httpPort] });
   const args = [
     'server',
     'start-dev',
@@ -46,6 +52,10 @@ export async function startTemporalDevServer(
     HOST,
     '--port',
     String(port),
+    '--http-port',
+    String(httpPort),
+    '--metrics-port',
+    String(metricsPort),
     ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
     ...(options.dbFile ? ['--db-filename', options.dbFile] : []),
     '--log-level',
