@@ -3,11 +3,13 @@
  *
  * Brings up throw-away infrastructure (embedded PostgreSQL in a temp dir, an in-memory Temporal
  * dev server), migrates, seeds tenant `acme` (one user per role, 20 active modules + 2 archived),
- * then starts two child processes on loopback:
+ * then starts two child processes on loopback and loads three targets:
+ *   bare  ops/bench/bare-server.ts: fastify + `pg` pool as the owner, the same SQL, nothing else;
+ *   trpc  the same server and SQL behind the tRPC fastify adapter: the transport the stack
+ *         prescribes, before any of our code (so the ceiling any tRPC procedure can reach here);
  *   ours  the real control plane (`node --import tsx control-plane/src/main.ts`, OpenTelemetry
  *         on as in production), called as `GET /trpc/modules.list` with a session cookie and
- *         `x-tenant: acme` (auth → tenant → CASL → RLS transaction → MikroORM find);
- *   bare  ops/bench/bare-server.ts: fastify + `pg` pool as the owner, the same SQL, nothing else.
+ *         `x-tenant: acme` (auth → tenant → CASL → RLS read-only transaction).
  * Both pools hold 10 connections. autocannon (in this process) loads each with 50 connections
  * for a fixed time after a short warm-up, and a table compares them against the targets.
  *
@@ -158,7 +160,7 @@ async function main(): Promise<void> {
   const cookie = await login(ourBase, LOGIN_EMAIL, password);
   const ours: Target = {
     name: 'ours',
-    label: `tRPC modules.list (auth+RLS+ORM+${CONTROL_PLANE_EXTRA_ENV.OTEL_SDK_DISABLED === 'true' ? 'no OTel' : 'OTel'})`,
+    label: `tRPC modules.list (auth+CASL+RLS+${CONTROL_PLANE_EXTRA_ENV.OTEL_SDK_DISABLED === 'true' ? 'no OTel' : 'OTel'})`,
     url: `${ourBase}/trpc/modules.list?input=${encodeURIComponent(JSON.stringify({ includeArchived: false }))}`,
     headers: { cookie, 'x-tenant': TENANT },
     pid: controlPlane.child.pid,
@@ -170,12 +172,19 @@ async function main(): Promise<void> {
     headers: {},
     pid: bare.child.pid,
   };
-  await checkSameAnswer(ours, baseline);
+  const transport: Target = {
+    name: 'trpc',
+    label: 'bare + tRPC fastify adapter (no auth/RLS/OTel)',
+    url: `${bareBase}/trpc/modules.list?input=${encodeURIComponent(JSON.stringify({ includeArchived: false }))}`,
+    headers: { 'x-bench-tenant': tenantId },
+    pid: bare.child.pid,
+  };
+  await checkSameAnswer(ours, baseline, transport);
 
-  // (4) load: bare then ours, alternating per round
-  const samples: Record<'ours' | 'bare', Sample[]> = { ours: [], bare: [] };
+  // (4) load: bare, trpc, ours, in turn each round
+  const samples: Record<TargetName, Sample[]> = { ours: [], trpc: [], bare: [] };
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const target of [baseline, ours]) {
+    for (const target of [baseline, transport, ours]) {
       const tag = ROUNDS > 1 ? ` (round ${round}/${ROUNDS})` : '';
       if (WARMUP_S > 0) {
         log(`warm-up ${target.name}${tag}: ${WARMUP_S} s…`);
@@ -194,13 +203,19 @@ async function main(): Promise<void> {
     }
   }
 
-  report(baseline, ours, summarise(...samples.bare), summarise(...samples.ours));
+  report([
+    [baseline, summarise(...samples.bare)],
+    [transport, summarise(...samples.trpc)],
+    [ours, summarise(...samples.ours)],
+  ]);
 }
 
 // ---------------------------------------------------------------------------------------------
 
+type TargetName = 'bare' | 'trpc' | 'ours';
+
 interface Target {
-  name: 'ours' | 'bare';
+  name: TargetName;
   label: string;
   url: string;
   headers: Record<string, string>;
@@ -316,15 +331,12 @@ async function drain(target: Target): Promise<void> {
     .catch(() => undefined);
 }
 
-function report(bareTarget: Target, oursTarget: Target, bare: Summary, ours: Summary): void {
+function report(results: Array<[Target, Summary]>): void {
+  const summaryOf = (name: TargetName) => results.find(([t]) => t.name === name)![1];
+  const [bare, transport, ours] = [summaryOf('bare'), summaryOf('trpc'), summaryOf('ours')];
   const rows = [
     ['target', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'responses', 'non-200', 'errors', 'CPU ms/req', 'what'],
-    ...(
-      [
-        [bareTarget, bare],
-        [oursTarget, ours],
-      ] as const
-    ).map(([t, s]) => [
+    ...results.map(([t, s]) => [
       t.name,
       s.reqPerSec.toFixed(0),
       s.p50.toFixed(2),
@@ -342,7 +354,8 @@ function report(bareTarget: Target, oursTarget: Target, bare: Summary, ours: Sum
     row.map((cell, i) =>
       i === 0 || i === row.length - 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!),
     );
-  const ratio = bare.reqPerSec > 0 ? ours.reqPerSec / bare.reqPerSec : 0;
+  const ratioOf = (a: Summary, b: Summary) => (b.reqPerSec > 0 ? a.reqPerSec / b.reqPerSec : 0);
+  const ratio = ratioOf(ours, bare);
   const verdict = (ok: boolean) => (ok ? 'MET' : 'MISSED');
   const out = [
     '',
@@ -353,9 +366,11 @@ function report(bareTarget: Target, oursTarget: Target, bare: Summary, ours: Sum
     '',
     `  throughput ours/bare: ${ratio.toFixed(2)}×   target ≥ ${TARGET_THROUGHPUT_RATIO}×   ${verdict(ratio >= TARGET_THROUGHPUT_RATIO)}`,
     `  p99 ours:             ${ours.p99.toFixed(2)} ms   target ≤ ${TARGET_P99_MS} ms   ${verdict(ours.p99 <= TARGET_P99_MS)}`,
-    `  status codes: bare ${bare.statuses || '-'}; ours ${ours.statuses || '-'}`,
+    `  throughput trpc/bare: ${ratioOf(transport, bare).toFixed(2)}×   the ceiling of any tRPC procedure in this run`,
+    `  throughput ours/trpc: ${ratioOf(ours, transport).toFixed(2)}×   what auth, tenant, CASL, RLS and tracing keep of it`,
+    `  status codes: ${results.map(([t, s]) => `${t.name} ${s.statuses || '-'}`).join('; ')}`,
     `  CPU ms/req: CPU time of the server process alone (not PostgreSQL, not the load generator); ` +
-      `machine busy: bare ${bare.machineBusyPct.toFixed(0)}%, ours ${ours.machineBusyPct.toFixed(0)}%; ` +
+      `machine busy: ${results.map(([t, s]) => `${t.name} ${s.machineBusyPct.toFixed(0)}%`).join(', ')}; ` +
       `load average ${os
         .loadavg()
         .map((l) => l.toFixed(2))
@@ -365,10 +380,7 @@ function report(bareTarget: Target, oursTarget: Target, bare: Summary, ours: Sum
     '',
   ];
   console.log(out.join('\n'));
-  for (const [name, s] of [
-    ['bare', bare],
-    ['ours', ours],
-  ] as const) {
+  for (const [{ name }, s] of results) {
     if (s.non200 > 0 || s.errors > 0 || s.aborted) {
       const banner = '!'.repeat(90);
       console.log(
@@ -412,8 +424,8 @@ async function seed(ownerUrl: string, password: string): Promise<string> {
   }
 }
 
-/** Both endpoints must return the same active modules, in the same order, before any load. */
-async function checkSameAnswer(ours: Target, bare: Target): Promise<void> {
+/** All endpoints must return the same active modules, in the same order, before any load. */
+async function checkSameAnswer(ours: Target, bare: Target, transport: Target): Promise<void> {
   const get = async (target: Target) => {
     const response = await fetch(target.url, { headers: target.headers });
     const body = (await response.json()) as unknown;
@@ -421,12 +433,17 @@ async function checkSameAnswer(ours: Target, bare: Target): Promise<void> {
       throw new Error(`${target.name}: ${response.status} ${JSON.stringify(body)}`);
     return body;
   };
-  const ourBody = (await get(ours)) as { result?: { data?: Array<{ name: string }> } };
+  type TrpcBody = { result?: { data?: Array<{ name: string }> } };
+  const ourBody = (await get(ours)) as TrpcBody;
+  const transportBody = (await get(transport)) as TrpcBody;
   const bareBody = (await get(bare)) as Array<{ name: string }>;
   const ourNames = (ourBody.result?.data ?? []).map((m) => m.name).join(',');
+  const transportNames = (transportBody.result?.data ?? []).map((m) => m.name).join(',');
   const bareNames = bareBody.map((m) => m.name).join(',');
-  if (ourNames !== bareNames || bareBody.length !== ACTIVE_MODULES) {
-    throw new Error(`the two endpoints disagree:\n  ours: ${ourNames}\n  bare: ${bareNames}`);
+  if (ourNames !== bareNames || transportNames !== bareNames || bareBody.length !== ACTIVE_MODULES) {
+    throw new Error(
+      `the endpoints disagree:\n  ours: ${ourNames}\n  trpc: ${transportNames}\n  bare: ${bareNames}`,
+    );
   }
-  log(`both endpoints return the same ${ACTIVE_MODULES} active modules`);
+  log(`all three endpoints return the same ${ACTIVE_MODULES} active modules`);
 }
