@@ -13,9 +13,10 @@
  * Both pools hold 10 connections. autocannon (in this process) loads each with 50 connections
  * for a fixed time after a short warm-up, and a table compares them against the targets.
  *
- * Flags: --duration <s> (10) --warmup <s> (2) --connections <n> (50) --rounds <n> (1, bare and
- * ours alternate each round) --cp-env KEY=VALUE (extra env for the control plane only, repeatable,
- * e.g. OTEL_SDK_DISABLED=true to measure without tracing).
+ * Flags: --duration <s> (10) --warmup <s> (2) --connections <n> (50) --rounds <n> (1; the three
+ * targets take turns each round) --cp-env KEY=VALUE (extra env for the control plane only, repeatable,
+ * e.g. OTEL_SDK_DISABLED=true to measure without tracing) --cpu-prof-dir <dir> (a V8 CPU profile of
+ * the control plane, written there when it stops).
  */
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -91,12 +92,13 @@ const { values: flags } = parseArgs({
     connections: { type: 'string', default: '50' },
     rounds: { type: 'string', default: '1' },
     'cp-env': { type: 'string', multiple: true, default: [] },
+    'cpu-prof-dir': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 if (flags.help) {
   console.log(
-    'npm run bench:api -- [--duration 10] [--warmup 2] [--connections 50] [--rounds 1] [--cp-env KEY=VALUE]...',
+    'npm run bench:api -- [--duration 10] [--warmup 2] [--connections 50] [--rounds 1] [--cp-env KEY=VALUE]... [--cpu-prof-dir DIR]',
   );
   process.exit(0);
 }
@@ -138,6 +140,8 @@ async function main(): Promise<void> {
     port: ourPort,
     taskQueue: 'bench-api',
     extraEnv: CONTROL_PLANE_EXTRA_ENV,
+    // A V8 CPU profile of the control plane, written when it stops (open it in Chrome DevTools).
+    nodeArgs: flags['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof-dir']}`] : [],
   });
   const bare = spawnNode('bare-server', 'ops/bench/bare-server.ts', {
     cwd: ROOT,

@@ -74,10 +74,11 @@ export function benchPassword(): string {
 export function spawnControlPlane(
   shutdown: Shutdown,
   infra: BenchInfra,
-  options: { port: number; taskQueue: string; extraEnv?: NodeJS.ProcessEnv; log?: Log },
+  options: { port: number; taskQueue: string; extraEnv?: NodeJS.ProcessEnv; nodeArgs?: string[]; log?: Log },
 ): NodeProcess {
   const child = spawnNode('control-plane', 'control-plane/src/main.ts', {
     cwd: ROOT,
+    nodeArgs: options.nodeArgs,
     env: {
       ...process.env,
       APP_DATABASE_URL: infra.appUrl,

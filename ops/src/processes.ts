@@ -43,9 +43,16 @@ export function spawnNode(
     env,
     cwd = process.cwd(),
     prefixWidth = 15,
-  }: { env: NodeJS.ProcessEnv; cwd?: string; prefixWidth?: number },
+    nodeArgs = [],
+  }: {
+    env: NodeJS.ProcessEnv;
+    cwd?: string;
+    prefixWidth?: number;
+    /** Extra node flags, e.g. `--cpu-prof` (NODE_OPTIONS refuses some of them). */
+    nodeArgs?: string[];
+  },
 ): NodeProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
     cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
