@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TenantRequest } from '../trpc/context';
-import { readInTenant, type Query } from './tenant-read';
+import type { QueryResultRow } from 'pg';
+import { readInTenant, type Literal } from './tenant-read';
 import { inTenantTransaction } from './tenant-transaction';
 
 /** One transaction in the request's tenant, as the request's actor. */
@@ -15,10 +16,14 @@ export function inRequestTenant<T>(
   );
 }
 
-/** A read-only transaction in the request's tenant, without the ORM (for hot reads). */
-export function readInRequestTenant<T>(
+/** One read-only statement in the request's tenant, in one round trip (for hot reads; see tenant-read.ts). */
+export function readInRequestTenant<R extends QueryResultRow>(
   request: TenantRequest,
-  work: (query: Query) => Promise<T>,
-): Promise<T> {
-  return readInTenant(request.deps.pool, { tenantId: request.tenantId, userId: request.actor.userId }, work);
+  statement: (literal: Literal) => string,
+): Promise<R[]> {
+  return readInTenant<R>(
+    request.deps.pool,
+    { tenantId: request.tenantId, userId: request.actor.userId },
+    statement,
+  );
 }

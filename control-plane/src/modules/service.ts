@@ -48,27 +48,25 @@ function rowToModule(row: ModuleRow): Module {
   };
 }
 
-/** The hottest read of the API: a lean read-only tenant transaction (see db/tenant-read.ts). */
-export function listModules(request: TenantRequest, includeArchived: boolean): Promise<ModuleView[]> {
-  return readInRequestTenant(request, async (query) => {
-    const rows = await query<ModuleRow>(
-      `select ${MODULE_COLUMNS} from modules
-        where tenant_id = $1 and ($2::boolean or status = 'active') order by name`,
-      [request.tenantId, includeArchived],
-    );
-    return rows.map((row) => toModuleView(rowToModule(row)));
-  });
+/** The hottest read of the API: one read-only statement in one round trip (see db/tenant-read.ts). */
+export async function listModules(request: TenantRequest, includeArchived: boolean): Promise<ModuleView[]> {
+  const rows = await readInRequestTenant<ModuleRow>(
+    request,
+    (literal) => `select ${MODULE_COLUMNS} from modules
+       where tenant_id = ${literal(request.tenantId)} and (${literal(includeArchived)} or status = 'active')
+       order by name`,
+  );
+  return rows.map((row) => toModuleView(rowToModule(row)));
 }
 
-export function getModule(request: TenantRequest, id: string): Promise<ModuleView> {
-  return readInRequestTenant(request, async (query) => {
-    const [row] = await query<ModuleRow>(
-      `select ${MODULE_COLUMNS} from modules where tenant_id = $1 and id = $2`,
-      [request.tenantId, id],
-    );
-    if (!row) throw notFound('module');
-    return toModuleView(rowToModule(row));
-  });
+export async function getModule(request: TenantRequest, id: string): Promise<ModuleView> {
+  const [row] = await readInRequestTenant<ModuleRow>(
+    request,
+    (literal) =>
+      `select ${MODULE_COLUMNS} from modules where tenant_id = ${literal(request.tenantId)} and id = ${literal(id)}`,
+  );
+  if (!row) throw notFound('module');
+  return toModuleView(rowToModule(row));
 }
 
 export async function createModule(request: TenantRequest, input: CreateModuleInput): Promise<ModuleView> {
