@@ -66,17 +66,25 @@ export const ListMitigationsInput = z
 
 export const BREAKER_COOL_DOWN_DEFAULT_SECONDS = 60;
 
-export const OpenBreakerInput = z.strictObject({
-  integrationId: Id,
-  reason: Reason,
-  /** Time the breaker stays open before probing at half-open. */
-  coolDownSeconds: z.number().int().min(1).max(3600).default(BREAKER_COOL_DOWN_DEFAULT_SECONDS),
-  /**
-   * The cool-down doubles after each failed half-open phase, up to this (an hour when absent);
-   * never below `coolDownSeconds`.
-   */
-  maxCoolDownSeconds: z.number().int().min(1).max(3600).optional(),
-});
+export const OpenBreakerInput = z
+  .strictObject({
+    integrationId: Id,
+    reason: Reason,
+    /** Time the breaker stays open before probing at half-open. */
+    coolDownSeconds: z.number().int().min(1).max(3600).default(BREAKER_COOL_DOWN_DEFAULT_SECONDS),
+    /**
+     * The cool-down doubles after each failed half-open phase, up to this (an hour when absent).
+     * A cap below `coolDownSeconds` is refused rather than quietly ignored.
+     */
+    maxCoolDownSeconds: z.number().int().min(1).max(3600).optional(),
+  })
+  .refine(
+    (input) => input.maxCoolDownSeconds === undefined || input.maxCoolDownSeconds >= input.coolDownSeconds,
+    {
+      message: 'must be at least coolDownSeconds',
+      path: ['maxCoolDownSeconds'],
+    },
+  );
 export type OpenBreakerInput = z.infer<typeof OpenBreakerInput>;
 
 export const ForceCloseBreakerInput = z.strictObject({ integrationId: Id, reason: Reason });

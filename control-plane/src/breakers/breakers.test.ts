@@ -388,6 +388,24 @@ describe('who may act on a breaker', () => {
     ]);
   });
 
+  it('an operator asking for a back-off cap below the cool-down gets 400 naming maxCoolDownSeconds, and nothing opens', async () => {
+    const integrationId = await addIntegration(cp.acme.tenantId, 'geo-lookup', provider.url);
+    const open = await operator.call('breakers.open', {
+      integrationId,
+      reason: 'cap below the cool-down',
+      coolDownSeconds: 120,
+      maxCoolDownSeconds: 60,
+    });
+    expect(open.status).toBe(400);
+    expect(open.error?.data.code).toBe('ERR_VALIDATION');
+    expect(open.error?.data.fieldErrors).toHaveProperty('maxCoolDownSeconds');
+    expect(await workflowStatus(circuitBreakerWorkflowId(cp.acme.tenantId, integrationId))).toBeNull();
+    expect(await cp.ownerQuery('select id from mitigations where target_id = $1', [integrationId])).toEqual(
+      [],
+    );
+    expect(await breakerAudit(integrationId)).toEqual([]);
+  });
+
   it("an operator of acme cannot open or force-close globex's breaker (404), sees none of it, and nothing of globex changes", async () => {
     const globexIntegration = cp.globex.integrations['payment-provider']!;
     const before = await cp.ownerQuery('select * from integrations where id = $1', [globexIntegration]);
