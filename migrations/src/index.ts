@@ -6,6 +6,7 @@ import { Migration0001Foundation } from './0001-foundation';
 import { Migration0002CatalogAndMitigations } from './0002-catalog-and-mitigations';
 import { Migration0003HardenDefinerFunctions } from './0003-harden-definer-functions';
 import { Migration0004NoReviewerTokens } from './0004-no-reviewer-tokens';
+import { Migration0005NoObjectsInPublicSchema } from './0005-no-objects-in-public-schema';
 
 export { APP_ROLE };
 
@@ -15,6 +16,7 @@ const MIGRATIONS = [
   { name: '0002-catalog-and-mitigations', class: Migration0002CatalogAndMitigations },
   { name: '0003-harden-definer-functions', class: Migration0003HardenDefinerFunctions },
   { name: '0004-no-reviewer-tokens', class: Migration0004NoReviewerTokens },
+  { name: '0005-no-objects-in-public-schema', class: Migration0005NoObjectsInPublicSchema },
 ];
 
 /** Applies pending migrations as the database owner. Safe to run on every start. */

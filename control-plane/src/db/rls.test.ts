@@ -62,6 +62,12 @@ describe('row-level security, at the database', () => {
       "select tablename from pg_tables where schemaname = 'public' and tableowner = current_user",
     );
     expect(owned.rows).toEqual([]);
+    // Nor may it create anything in the schema, where a table or function could shadow ours.
+    await expect(app.query('create table public.shadow (id uuid)')).rejects.toMatchObject({ code: '42501' });
+    const [privilege] = await cp.ownerQuery<{ anyone_may_create: boolean }>(
+      "select has_schema_privilege('public', 'public', 'create') as anyone_may_create",
+    );
+    expect(privilege!.anyone_may_create).toBe(false);
   });
 
   it('without a tenant set, the application role sees zero tenant rows', async () => {
