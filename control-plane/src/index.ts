@@ -7,6 +7,7 @@ export { inTenantTransaction } from './db/tenant-transaction';
 export { appendAuditEvent, type AuditActor, type AuditEntry } from './audit/writer';
 export { verifyAuditChain } from './audit/verify';
 export {
+  abandonDegradedModeChanges,
   applyDegradedModeChanges,
   extendDegradedModeDeadline,
   requesterActor,

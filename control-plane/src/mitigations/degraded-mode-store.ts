@@ -53,6 +53,14 @@ export const DEGRADED_MODE_TIMER_ACTOR: AuditActor = {
   role: null,
 };
 
+/** The actor that puts things back when applying failed for good. */
+export const DEGRADED_MODE_WORKFLOW_ACTOR: AuditActor = {
+  kind: 'system',
+  id: null,
+  label: 'system: degraded-mode workflow',
+  role: null,
+};
+
 export function requesterActor(requester: MitigationRequester): AuditActor {
   return { kind: requester.kind, id: requester.id, label: requester.label, role: requester.role };
 }
@@ -211,7 +219,14 @@ export async function extendDegradedModeDeadline(
  */
 export async function restoreDegradedModeSnapshot(
   em: EntityManager,
-  target: { tenantId: string; mitigationId: string; end: DegradedModeEnd | null; workflowRunning: boolean },
+  target: {
+    tenantId: string;
+    mitigationId: string;
+    end: DegradedModeEnd | null;
+    workflowRunning: boolean;
+    /** Set when the workflow undoes an apply that failed for good (see `abandonDegradedModeChanges`). */
+    applyFailure?: string;
+  },
 ): Promise<boolean> {
   const mitigation = await em.findOne(
     MitigationSchema,
@@ -237,20 +252,31 @@ export async function restoreDegradedModeSnapshot(
       restored.push({ key: feature.key, enabled });
     }
   }
-  const { end } = target;
-  endMitigation(mitigation, end ? `ended early by ${end.actor.label}: ${end.reason}` : 'expired', new Date());
+  const { end, applyFailure } = target;
+  const applyFailed = applyFailure !== undefined;
+  endMitigation(
+    mitigation,
+    applyFailed
+      ? `applying did not complete (${applyFailure}): its changes were put back`
+      : end
+        ? `ended early by ${end.actor.label}: ${end.reason}`
+        : 'expired',
+    new Date(),
+  );
   await em.flush();
   await appendAuditEvent(em, {
     tenantId: target.tenantId,
-    actor: end?.actor ?? DEGRADED_MODE_TIMER_ACTOR,
+    actor: applyFailed ? DEGRADED_MODE_WORKFLOW_ACTOR : (end?.actor ?? DEGRADED_MODE_TIMER_ACTOR),
     action: DEGRADED_MODE_ACTIONS.restore,
     resourceType: 'Mitigation',
     resourceId: mitigation.id,
-    reason: end?.reason ?? 'the degraded-mode duration elapsed',
+    reason: applyFailed
+      ? `applying did not complete: ${applyFailure}`
+      : (end?.reason ?? 'the degraded-mode duration elapsed'),
     details: {
       moduleId: mitigation.targetId,
       workflowId: mitigation.workflowId,
-      cause: end ? 'ended_early' : 'expired',
+      cause: applyFailed ? 'apply_failed' : end ? 'ended_early' : 'expired',
       endsAt: mitigation.endsAt?.toISOString() ?? null,
       snapshot,
       restored,
@@ -262,4 +288,73 @@ export async function restoreDegradedModeSnapshot(
     traceId: mitigation.traceId,
   });
   return true;
+}
+
+/**
+ * After applying failed for good (every retry spent, or an answer lost after the last one
+ * committed): puts back whatever was applied, and makes sure a late attempt changes nothing.
+ * Takes the module lock first, as applying does, so it runs after any attempt still holding it.
+ * - An attempt committed: its snapshot is restored, audited `degraded_mode.restore` with cause
+ *   `apply_failed`.
+ * - None did: an ended row takes the mitigation's id, so an attempt that commits later finds it
+ *   and stops; audited `degraded_mode.start` with outcome `failure`.
+ * Idempotent (a retry finds the ended row).
+ */
+export async function abandonDegradedModeChanges(
+  em: EntityManager,
+  ref: DegradedModeRef & { reason: string; failure: string },
+): Promise<'restored' | 'nothing_applied' | 'already_ended'> {
+  const module = await em.findOne(
+    ModuleSchema,
+    { id: ref.moduleId, tenantId: ref.tenantId },
+    { lockMode: LockMode.PESSIMISTIC_WRITE },
+  );
+  const own = await ownMitigation(em, ref);
+  if (own?.status === 'ended') return 'already_ended';
+  if (own) {
+    await restoreDegradedModeSnapshot(em, {
+      tenantId: ref.tenantId,
+      mitigationId: ref.mitigationId,
+      end: null,
+      workflowRunning: true,
+      applyFailure: ref.failure,
+    });
+    return 'restored';
+  }
+  // No module, no row to fence: an attempt can only fail with "not found".
+  if (!module) return 'nothing_applied';
+  const now = new Date();
+  const fence = newMitigation({
+    id: ref.mitigationId,
+    tenantId: ref.tenantId,
+    kind: 'degraded_mode',
+    targetId: ref.moduleId,
+    workflowId: ref.workflowId,
+    reason: ref.reason,
+    requester: ref.requester,
+    snapshot: {},
+    startedAt: now,
+    endsAt: null,
+  });
+  endMitigation(fence, `not applied: ${ref.failure}`, now);
+  await em.insert(MitigationSchema, fence);
+  await appendAuditEvent(em, {
+    tenantId: ref.tenantId,
+    actor: requesterActor(ref.requester),
+    action: DEGRADED_MODE_ACTIONS.start,
+    resourceType: 'Mitigation',
+    resourceId: ref.mitigationId,
+    outcome: 'failure',
+    reason: ref.reason,
+    details: {
+      moduleId: ref.moduleId,
+      module: module.name,
+      workflowId: ref.workflowId,
+      cause: 'apply_failed',
+      failure: ref.failure,
+    },
+    requestId: ref.requester.requestId,
+    traceId: ref.requester.traceId,
+  });
+  return 'nothing_applied';
 }

@@ -24,7 +24,11 @@ import {
 import { waitFor } from '../testing/wait-for';
 import { inTenantTransaction } from '../db/tenant-transaction';
 import { requesterOf } from './mitigation-workflow';
-import { applyDegradedModeChanges, restoreDegradedModeSnapshot } from './degraded-mode-store';
+import {
+  abandonDegradedModeChanges,
+  applyDegradedModeChanges,
+  restoreDegradedModeSnapshot,
+} from './degraded-mode-store';
 import { startDegradedMode } from './service';
 
 /**
@@ -519,5 +523,63 @@ describe('degraded mode on a module', () => {
       }),
     );
     expect(await flagsOf(ownerQuery, moduleId)).toEqual(originalFlags('ledger'));
+  });
+
+  describe('when applying fails for good (every retry spent, or the last answer lost)', () => {
+    function refFor(moduleId: string, name: string) {
+      return {
+        tenantId: cp.acme.tenantId,
+        moduleId,
+        mitigationId: randomUUID(),
+        workflowId: `test-${name}-${randomUUID()}`,
+        requester: requesterOf(memberRequest(cp.deps, cp.acme, 'operator')),
+        reason: `${name}: shed load`,
+        durationMs: 10 * MINUTE,
+      };
+    }
+    const inAcme = <T>(work: Parameters<typeof inTenantTransaction<T>>[2]) =>
+      inTenantTransaction(cp.deps.orm, { tenantId: cp.acme.tenantId }, work);
+
+    it('an attempt that committed but whose answer was lost is put back exactly, audited apply_failed by the workflow', async () => {
+      const moduleId = await arrangeModule(ownerQuery, cp.acme, 'payroll', featuresOfEachKind('payroll'));
+      const ref = refFor(moduleId, 'payroll');
+      await inAcme((em) => applyDegradedModeChanges(em, ref));
+      expect(await flagsOf(ownerQuery, moduleId)).not.toEqual(originalFlags('payroll'));
+
+      const failure = 'activity StartToClose timeout';
+      expect(await inAcme((em) => abandonDegradedModeChanges(em, { ...ref, failure }))).toBe('restored');
+      expect(await inAcme((em) => abandonDegradedModeChanges(em, { ...ref, failure }))).toBe('already_ended');
+
+      expect(await flagsOf(ownerQuery, moduleId)).toEqual(originalFlags('payroll'));
+      const [row] = await mitigationsOf(ownerQuery, moduleId);
+      expect(row).toMatchObject({ id: ref.mitigationId, status: 'ended' });
+      expect(row!.end_reason).toContain(failure);
+      const audit = await auditOf(ownerQuery, ref.mitigationId);
+      expect(audit.map((e) => [e.action, e.outcome, e.actor_label])).toEqual([
+        ['degraded_mode.start', 'success', cp.acme.emails.operator],
+        ['degraded_mode.restore', 'success', 'system: degraded-mode workflow'],
+      ]);
+      expect(audit[1]!.details).toMatchObject({ cause: 'apply_failed' });
+      expect(audit[1]!.trace_id).toBe(ref.requester.traceId);
+    });
+
+    it('an attempt that commits after the workflow gave up finds the mitigation ended and changes nothing', async () => {
+      const moduleId = await arrangeModule(ownerQuery, cp.acme, 'treasury', featuresOfEachKind('treasury'));
+      const ref = refFor(moduleId, 'treasury');
+      const failure = 'every attempt failed: database unreachable';
+      expect(await inAcme((em) => abandonDegradedModeChanges(em, { ...ref, failure }))).toBe(
+        'nothing_applied',
+      );
+
+      // The late attempt (a worker that had lost contact) runs now.
+      expect(await inAcme((em) => applyDegradedModeChanges(em, ref))).toMatchObject({ active: false });
+
+      expect(await flagsOf(ownerQuery, moduleId)).toEqual(originalFlags('treasury'));
+      const rows = await mitigationsOf(ownerQuery, moduleId);
+      expect(rows.map((r) => [r.id, r.status])).toEqual([[ref.mitigationId, 'ended']]);
+      const audit = await auditOf(ownerQuery, ref.mitigationId);
+      expect(audit.map((e) => [e.action, e.outcome])).toEqual([['degraded_mode.start', 'failure']]);
+      expect(audit[0]!.details).toMatchObject({ cause: 'apply_failed', failure });
+    });
   });
 });

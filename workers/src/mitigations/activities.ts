@@ -6,6 +6,7 @@
  */
 import type { MikroORM } from '@mikro-orm/postgresql';
 import {
+  abandonDegradedModeChanges,
   applyDegradedModeChanges,
   extendDegradedModeDeadline,
   inTenantTransaction,
@@ -37,6 +38,13 @@ export interface DegradedModeActivities {
   ): Promise<boolean>;
   /** The snapshot restored exactly, the row ended, audited `degraded_mode.restore`. Idempotent. */
   restoreDegradedMode(input: DegradedModeRef & { endedBy: EndDegradedModeSignal | null }): Promise<boolean>;
+  /**
+   * Applying failed for good: what an attempt committed is put back, and an attempt that commits
+   * later changes nothing (see `abandonDegradedModeChanges`). Idempotent.
+   */
+  abandonDegradedMode(
+    input: DegradedModeRef & { reason: string; failure: string },
+  ): Promise<'restored' | 'nothing_applied' | 'already_ended'>;
 }
 
 /** A rule the database refused (unknown or archived module) will refuse again: do not retry it. */
@@ -63,6 +71,12 @@ export function createDegradedModeActivities({ orm }: DegradedModeActivityDeps):
     recordDegradedModeExtension(input) {
       return inTenantTransaction(orm, { tenantId: input.tenantId }, (em) =>
         extendDegradedModeDeadline(em, input),
+      );
+    },
+
+    abandonDegradedMode(input) {
+      return inTenantTransaction(orm, { tenantId: input.tenantId }, (em) =>
+        abandonDegradedModeChanges(em, input),
       );
     },
 

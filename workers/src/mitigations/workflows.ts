@@ -57,10 +57,11 @@ const { applyDegradedMode } = proxyActivities<DegradedModeActivities>({
 });
 
 // Once applied, the flags must come back even through a long database outage: retried until done.
-const { recordDegradedModeExtension, restoreDegradedMode } = proxyActivities<DegradedModeActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: RETRY,
-});
+const { recordDegradedModeExtension, restoreDegradedMode, abandonDegradedMode } =
+  proxyActivities<DegradedModeActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: RETRY,
+  });
 
 export async function degradedModeWorkflow(input: DegradedModeWorkflowInput): Promise<DegradedModeOutcome> {
   const ref: DegradedModeRef = {
@@ -111,7 +112,13 @@ export async function degradedModeWorkflow(input: DegradedModeWorkflowInput): Pr
     applied = true;
   } catch (error) {
     const cause = (error as { cause?: { message?: string } }).cause;
-    failure = cause?.message ?? (error instanceof Error ? error.message : String(error));
+    const message = cause?.message ?? (error instanceof Error ? error.message : String(error));
+    // The last attempt may have committed and lost its answer, or may still commit: put back
+    // whatever it did before saying it failed. Behind a patch: earlier runs failed without it.
+    if (patched('degraded-mode-abandon-failed-apply')) {
+      await abandonDegradedMode({ ...ref, reason: input.reason, failure: message });
+    }
+    failure = message;
     await condition(allHandlersFinished);
     throw error;
   }
