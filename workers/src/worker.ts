@@ -2,7 +2,7 @@ import type { Resource } from '@opentelemetry/resources';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createOrm } from '@rc/control-plane';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from './activities';
+import { createActivities, type Activities } from './activities';
 import { WORKFLOWS_PATH } from './bundle';
 import { activityTracingInterceptors, WORKFLOW_INTERCEPTOR_MODULES, workflowSpanSinks } from './telemetry';
 
@@ -18,6 +18,8 @@ export interface StartWorkerOptions {
   workflowSpanProcessor?: SpanProcessor;
   /** The resource stamped on workflow spans. */
   resource?: Resource;
+  /** Tests only: wraps the activities, e.g. to lose an activity's answer after it committed. */
+  wrapActivities?: (activities: Activities) => Activities;
 }
 
 export interface RunningWorker {
@@ -42,7 +44,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       ...(options.workflowBundlePath
         ? { workflowBundle: { codePath: options.workflowBundlePath } }
         : { workflowsPath: WORKFLOWS_PATH }),
-      activities: createActivities({ orm }),
+      activities: (options.wrapActivities ?? ((activities) => activities))(createActivities({ orm })),
       interceptors: {
         activity: [activityTracingInterceptors],
         ...(options.workflowBundlePath ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
