@@ -4,7 +4,7 @@ import type { TenantScope } from './tenant-transaction';
 /** Quotes one value as an SQL literal, by PostgreSQL's rules (strings through pg's escapeLiteral). */
 export type Literal = (value: string | number | boolean | null) => string;
 
-export const literal: Literal = (value) => {
+const literal: Literal = (value) => {
   if (value === null) return 'null';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'number') {

@@ -13,7 +13,7 @@ import { appendAuditEvent, type AuditActor } from '../audit/writer';
 import { FeatureSchema } from '../catalog/entities';
 import { loadBlastRadius } from '../catalog/service';
 import { AppError, notFound } from '../errors';
-import { ModuleSchema } from '../modules/entities';
+import { ModuleSchema, type Module } from '../modules/entities';
 import { MitigationSchema, type Mitigation } from './entities';
 import { endMitigation, endSupersededMitigation, newMitigation } from './mitigation-rows';
 
@@ -70,6 +70,36 @@ export function snapshotOf(mitigation: Mitigation): DegradedModeSnapshot | null 
   return features && typeof features === 'object' ? { features } : null;
 }
 
+/**
+ * Locks the module's row. It serialises everything that changes the module's flags (and its one
+ * active degraded mode); taken before looking for a mitigation's own row, so an overlapping
+ * attempt sees the other's commit.
+ */
+function lockModule(em: EntityManager, ref: DegradedModeRef): Promise<Module | null> {
+  return em.findOne(
+    ModuleSchema,
+    { id: ref.moduleId, tenantId: ref.tenantId },
+    { lockMode: LockMode.PESSIMISTIC_WRITE },
+  );
+}
+
+/** This degraded mode's mitigation row, as its requester asked for it. */
+function degradedModeRow(
+  ref: DegradedModeRef & { reason: string },
+  state: { snapshot: Record<string, unknown>; startedAt: Date; endsAt: Date | null },
+): Mitigation {
+  return newMitigation({
+    id: ref.mitigationId,
+    tenantId: ref.tenantId,
+    kind: 'degraded_mode',
+    targetId: ref.moduleId,
+    workflowId: ref.workflowId,
+    reason: ref.reason,
+    requester: ref.requester,
+    ...state,
+  });
+}
+
 function ownMitigation(em: EntityManager, ref: DegradedModeRef): Promise<Mitigation | null> {
   return em.findOne(
     MitigationSchema,
@@ -90,13 +120,7 @@ export async function applyDegradedModeChanges(
   em: EntityManager,
   ref: DegradedModeRef & { reason: string; durationMs: number },
 ): Promise<{ endsAtMs: number; active: boolean }> {
-  // Serialises everything that changes this module's flags (and its one active degraded mode):
-  // taken before looking for our own row, so an overlapping retry sees the first attempt's commit.
-  const module = await em.findOne(
-    ModuleSchema,
-    { id: ref.moduleId, tenantId: ref.tenantId },
-    { lockMode: LockMode.PESSIMISTIC_WRITE },
-  );
+  const module = await lockModule(em, ref);
   if (!module) throw notFound('module');
   const own = await ownMitigation(em, ref);
   if (own) return { endsAtMs: own.endsAt?.getTime() ?? Date.now(), active: own.status === 'active' };
@@ -125,14 +149,7 @@ export async function applyDegradedModeChanges(
     await endSupersededMitigation(em, orphan, ref.mitigationId, now);
   }
 
-  const mitigation = newMitigation({
-    id: ref.mitigationId,
-    tenantId: ref.tenantId,
-    kind: 'degraded_mode',
-    targetId: ref.moduleId,
-    workflowId: ref.workflowId,
-    reason: ref.reason,
-    requester: ref.requester,
+  const mitigation = degradedModeRow(ref, {
     snapshot: { features: snapshot } satisfies DegradedModeSnapshot,
     startedAt: now,
     endsAt: new Date(now.getTime() + ref.durationMs),
@@ -253,30 +270,41 @@ export async function restoreDegradedModeSnapshot(
     }
   }
   const { end, applyFailure } = target;
-  const applyFailed = applyFailure !== undefined;
-  endMitigation(
-    mitigation,
-    applyFailed
-      ? `applying did not complete (${applyFailure}): its changes were put back`
+  // Why it ends, decided once: the workflow undoing a failed apply, a person, or the timer.
+  const ending =
+    applyFailure !== undefined
+      ? {
+          cause: 'apply_failed',
+          actor: DEGRADED_MODE_WORKFLOW_ACTOR,
+          reason: `applying did not complete: ${applyFailure}`,
+          endReason: `applying did not complete (${applyFailure}): its changes were put back`,
+        }
       : end
-        ? `ended early by ${end.actor.label}: ${end.reason}`
-        : 'expired',
-    new Date(),
-  );
+        ? {
+            cause: 'ended_early',
+            actor: end.actor,
+            reason: end.reason,
+            endReason: `ended early by ${end.actor.label}: ${end.reason}`,
+          }
+        : {
+            cause: 'expired',
+            actor: DEGRADED_MODE_TIMER_ACTOR,
+            reason: 'the degraded-mode duration elapsed',
+            endReason: 'expired',
+          };
+  endMitigation(mitigation, ending.endReason, new Date());
   await em.flush();
   await appendAuditEvent(em, {
     tenantId: target.tenantId,
-    actor: applyFailed ? DEGRADED_MODE_WORKFLOW_ACTOR : (end?.actor ?? DEGRADED_MODE_TIMER_ACTOR),
+    actor: ending.actor,
     action: DEGRADED_MODE_ACTIONS.restore,
     resourceType: 'Mitigation',
     resourceId: mitigation.id,
-    reason: applyFailed
-      ? `applying did not complete: ${applyFailure}`
-      : (end?.reason ?? 'the degraded-mode duration elapsed'),
+    reason: ending.reason,
     details: {
       moduleId: mitigation.targetId,
       workflowId: mitigation.workflowId,
-      cause: applyFailed ? 'apply_failed' : end ? 'ended_early' : 'expired',
+      cause: ending.cause,
       endsAt: mitigation.endsAt?.toISOString() ?? null,
       snapshot,
       restored,
@@ -304,11 +332,7 @@ export async function abandonDegradedModeChanges(
   em: EntityManager,
   ref: DegradedModeRef & { reason: string; failure: string },
 ): Promise<'restored' | 'nothing_applied' | 'already_ended'> {
-  const module = await em.findOne(
-    ModuleSchema,
-    { id: ref.moduleId, tenantId: ref.tenantId },
-    { lockMode: LockMode.PESSIMISTIC_WRITE },
-  );
+  const module = await lockModule(em, ref);
   const own = await ownMitigation(em, ref);
   if (own?.status === 'ended') return 'already_ended';
   if (own) {
@@ -324,18 +348,7 @@ export async function abandonDegradedModeChanges(
   // No module, no row to fence: an attempt can only fail with "not found".
   if (!module) return 'nothing_applied';
   const now = new Date();
-  const fence = newMitigation({
-    id: ref.mitigationId,
-    tenantId: ref.tenantId,
-    kind: 'degraded_mode',
-    targetId: ref.moduleId,
-    workflowId: ref.workflowId,
-    reason: ref.reason,
-    requester: ref.requester,
-    snapshot: {},
-    startedAt: now,
-    endsAt: null,
-  });
+  const fence = degradedModeRow(ref, { snapshot: {}, startedAt: now, endsAt: null });
   endMitigation(fence, `not applied: ${ref.failure}`, now);
   await em.insert(MitigationSchema, fence);
   await appendAuditEvent(em, {

@@ -1,6 +1,4 @@
 import { degradedModeWorkflowId } from '@rc/contracts';
-import { workflowBundlePath } from '@rc/ops/test/harness';
-import { startWorker, type RunningWorker } from '@rc/workers';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestControlPlane, type TestControlPlane } from '../testing/test-control-plane';
@@ -20,16 +18,10 @@ import {
  * worker's apply activity is wrapped to lose its answer after committing.
  */
 let cp: TestControlPlane;
-let worker: RunningWorker;
 
 beforeAll(async () => {
-  cp = await startTestControlPlane();
-  worker = await startWorker({
-    temporalAddress: cp.config.temporal.address,
-    namespace: cp.config.temporal.namespace,
-    taskQueue: cp.config.temporal.taskQueue,
-    appDatabaseUrl: cp.appUrl,
-    workflowBundlePath: workflowBundlePath(),
+  cp = await startTestControlPlane({
+    withWorker: true,
     wrapActivities: (activities) => ({
       ...activities,
       async applyDegradedMode(input) {
@@ -41,7 +33,6 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await worker?.shutdown();
   await cp?.stop();
 });
 

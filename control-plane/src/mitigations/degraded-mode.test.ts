@@ -55,6 +55,23 @@ afterAll(async () => {
   await cp?.stop();
 });
 
+/** What a worker's activity gets for a degraded mode of acme's operator, when calling the store directly. */
+function refFor(moduleId: string, name: string) {
+  return {
+    tenantId: cp.acme.tenantId,
+    moduleId,
+    mitigationId: randomUUID(),
+    workflowId: `test-${name}-${randomUUID()}`,
+    requester: requesterOf(memberRequest(cp.deps, cp.acme, 'operator')),
+    reason: `${name}: shed load`,
+    durationMs: 10 * MINUTE,
+  };
+}
+
+/** One tenant transaction in acme, as the application role (what an activity runs in). */
+const inAcme = <T>(work: Parameters<typeof inTenantTransaction<T>>[2]) =>
+  inTenantTransaction(cp.deps.orm, { tenantId: cp.acme.tenantId }, work);
+
 describe('degraded mode on a module', () => {
   it('an operator starts it, extends it and ends it early over the API; the snapshot comes back exactly, every step audited with the trace id of the start', async () => {
     const moduleId = await arrangeModule(ownerQuery, cp.acme, 'search', featuresOfEachKind('search'));
@@ -493,18 +510,8 @@ describe('degraded mode on a module', () => {
 
   it('two overlapping attempts to apply the same degraded mode record it once and never supersede it', async () => {
     const moduleId = await arrangeModule(ownerQuery, cp.acme, 'ledger', featuresOfEachKind('ledger'));
-    const request = memberRequest(cp.deps, cp.acme, 'operator');
-    const ref = {
-      tenantId: cp.acme.tenantId,
-      moduleId,
-      mitigationId: randomUUID(),
-      workflowId: `test-overlap-${randomUUID()}`,
-      requester: requesterOf(request),
-      reason: 'overlapping retries',
-      durationMs: 10 * MINUTE,
-    };
-    const apply = () =>
-      inTenantTransaction(cp.deps.orm, { tenantId: ref.tenantId }, (em) => applyDegradedModeChanges(em, ref));
+    const ref = refFor(moduleId, 'overlap');
+    const apply = () => inAcme((em) => applyDegradedModeChanges(em, ref));
     const answers = await Promise.all([apply(), apply(), apply()]);
     for (const answer of answers) expect(answer.active).toBe(true);
     const rows = await mitigationsOf(ownerQuery, moduleId);
@@ -514,7 +521,7 @@ describe('degraded mode on a module', () => {
       'degraded_mode.start',
     ]);
 
-    await inTenantTransaction(cp.deps.orm, { tenantId: ref.tenantId }, (em) =>
+    await inAcme((em) =>
       restoreDegradedModeSnapshot(em, {
         tenantId: ref.tenantId,
         mitigationId: ref.mitigationId,
@@ -526,20 +533,6 @@ describe('degraded mode on a module', () => {
   });
 
   describe('when applying fails for good (every retry spent, or the last answer lost)', () => {
-    function refFor(moduleId: string, name: string) {
-      return {
-        tenantId: cp.acme.tenantId,
-        moduleId,
-        mitigationId: randomUUID(),
-        workflowId: `test-${name}-${randomUUID()}`,
-        requester: requesterOf(memberRequest(cp.deps, cp.acme, 'operator')),
-        reason: `${name}: shed load`,
-        durationMs: 10 * MINUTE,
-      };
-    }
-    const inAcme = <T>(work: Parameters<typeof inTenantTransaction<T>>[2]) =>
-      inTenantTransaction(cp.deps.orm, { tenantId: cp.acme.tenantId }, work);
-
     it('an attempt that committed but whose answer was lost is put back exactly, audited apply_failed by the workflow', async () => {
       const moduleId = await arrangeModule(ownerQuery, cp.acme, 'payroll', featuresOfEachKind('payroll'));
       const ref = refFor(moduleId, 'payroll');

@@ -6,7 +6,7 @@ import {
   uniqueTaskQueue,
   workflowBundlePath,
 } from '@rc/ops/test/harness';
-import { startWorker, type RunningWorker } from '@rc/workers';
+import { startWorker, type RunningWorker, type StartWorkerOptions } from '@rc/workers';
 import { seedTenant, usersForEveryRole, type SeededTenant } from '@rc/ops/seed';
 import type { Role } from '@rc/contracts';
 import { startControlPlane, type ControlPlane } from '../app';
@@ -42,6 +42,8 @@ export interface TestControlPlane extends ControlPlane {
 export async function startTestControlPlane(
   options: {
     withWorker?: boolean;
+    /** With the worker: wraps its activities, to inject a fault (see StartWorkerOptions). */
+    wrapActivities?: StartWorkerOptions['wrapActivities'];
     /**
      * A migrated database (with the application login) to seed and use instead of a fresh copy
      * of the template, e.g. on a cluster of the test's own that it restarts; stop() leaves it.
@@ -101,6 +103,7 @@ export async function startTestControlPlane(
         taskQueue: config.temporal.taskQueue,
         appDatabaseUrl: db.appUrl,
         workflowBundlePath: workflowBundlePath(),
+        wrapActivities: options.wrapActivities,
       })
     : null;
   return {
