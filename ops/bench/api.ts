@@ -162,10 +162,11 @@ async function main(): Promise<void> {
 
   // (3) log in once; check both answer the same thing before loading them
   const cookie = await login(ourBase, LOGIN_EMAIL, password);
+  const listInput = encodeURIComponent(JSON.stringify({ includeArchived: false }));
   const ours: Target = {
     name: 'ours',
     label: `tRPC modules.list (auth+CASL+RLS+${CONTROL_PLANE_EXTRA_ENV.OTEL_SDK_DISABLED === 'true' ? 'no OTel' : 'OTel'})`,
-    url: `${ourBase}/trpc/modules.list?input=${encodeURIComponent(JSON.stringify({ includeArchived: false }))}`,
+    url: `${ourBase}/trpc/modules.list?input=${listInput}`,
     headers: { cookie, 'x-tenant': TENANT },
     pid: controlPlane.child.pid,
   };
@@ -179,7 +180,7 @@ async function main(): Promise<void> {
   const transport: Target = {
     name: 'trpc',
     label: 'bare + tRPC fastify adapter (no auth/RLS/OTel)',
-    url: `${bareBase}/trpc/modules.list?input=${encodeURIComponent(JSON.stringify({ includeArchived: false }))}`,
+    url: `${bareBase}/trpc/modules.list?input=${listInput}`,
     headers: { 'x-bench-tenant': tenantId },
     pid: bare.child.pid,
   };
@@ -437,13 +438,13 @@ async function checkSameAnswer(ours: Target, bare: Target, transport: Target): P
       throw new Error(`${target.name}: ${response.status} ${JSON.stringify(body)}`);
     return body;
   };
-  type TrpcBody = { result?: { data?: Array<{ name: string }> } };
-  const ourBody = (await get(ours)) as TrpcBody;
-  const transportBody = (await get(transport)) as TrpcBody;
+  const namesOf = (modules: Array<{ name: string }>) => modules.map((m) => m.name).join(',');
+  const trpcNames = async (target: Target) =>
+    namesOf(((await get(target)) as { result?: { data?: Array<{ name: string }> } }).result?.data ?? []);
+  const ourNames = await trpcNames(ours);
+  const transportNames = await trpcNames(transport);
   const bareBody = (await get(bare)) as Array<{ name: string }>;
-  const ourNames = (ourBody.result?.data ?? []).map((m) => m.name).join(',');
-  const transportNames = (transportBody.result?.data ?? []).map((m) => m.name).join(',');
-  const bareNames = bareBody.map((m) => m.name).join(',');
+  const bareNames = namesOf(bareBody);
   if (ourNames !== bareNames || transportNames !== bareNames || bareBody.length !== ACTIVE_MODULES) {
     throw new Error(
       `the endpoints disagree:\n  ours: ${ourNames}\n  trpc: ${transportNames}\n  bare: ${bareNames}`,
