@@ -13,6 +13,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ApiClient, ApiResponse } from '../testing/api-client';
 import { startTestControlPlane, type TestControlPlane } from '../testing/test-control-plane';
+import { breakerAuditOf, type BreakerAuditRow } from './breakers.test-helpers';
 
 /**
  * Runbook: seed 002 step 3 — a breaker whose integration stays down for a long time. After 20
@@ -112,23 +113,8 @@ afterAll(async () => {
   await integrations?.close();
 });
 
-interface AuditRow {
-  seq: string;
-  action: string;
-  actor_kind: string;
-  actor_id: string | null;
-  resource_id: string;
-  reason: string | null;
-  trace_id: string | null;
-  details: Record<string, unknown>;
-}
-
-function breakerAudit(integrationId: string): Promise<AuditRow[]> {
-  return cp.ownerQuery<AuditRow>(
-    `select seq, action, actor_kind, actor_id, resource_id, reason, trace_id, details from audit_events
-      where resource_id = $1 and action like 'breaker.%' order by seq`,
-    [integrationId],
-  );
+function breakerAudit(integrationId: string): Promise<BreakerAuditRow[]> {
+  return breakerAuditOf(cp.ownerQuery, integrationId);
 }
 
 async function countAudit(integrationId: string, action: string): Promise<number> {

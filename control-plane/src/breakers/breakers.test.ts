@@ -6,6 +6,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ApiClient } from '../testing/api-client';
 import { startTestControlPlane, type TestControlPlane } from '../testing/test-control-plane';
+import { breakerAuditOf, type BreakerAuditRow } from './breakers.test-helpers';
 
 /**
  * Runbook: seed 002 step 3 / seed 003 "api.5xx" — an operator opens the circuit breaker of a
@@ -78,24 +79,8 @@ async function breakerOf(client: ApiClient, integrationId: string): Promise<Brea
   return breaker;
 }
 
-interface AuditRow {
-  seq: string;
-  action: string;
-  actor_kind: string;
-  actor_id: string | null;
-  role: string | null;
-  outcome: string;
-  reason: string | null;
-  trace_id: string | null;
-  details: Record<string, unknown>;
-}
-
-function breakerAudit(integrationId: string): Promise<AuditRow[]> {
-  return cp.ownerQuery<AuditRow>(
-    `select seq, action, actor_kind, actor_id, role, outcome, reason, trace_id, details from audit_events
-      where resource_id = $1 and action like 'breaker.%' order by seq`,
-    [integrationId],
-  );
+function breakerAudit(integrationId: string): Promise<BreakerAuditRow[]> {
+  return breakerAuditOf(cp.ownerQuery, integrationId);
 }
 
 async function workflowStatus(workflowId: string): Promise<string | null> {
