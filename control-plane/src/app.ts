@@ -19,9 +19,9 @@ export async function startControlPlane(
   config: ControlPlaneConfig,
   options: { logger?: boolean } = {},
 ): Promise<ControlPlane> {
-  const orm = await createOrm(config.appDatabaseUrl);
+  const orm = await createOrm(config.appDatabaseUrl, { limits: config.connectionLimits });
   const temporal = await createTemporalClient(config.temporal);
-  const pool = createAppPool(config.appDatabaseUrl);
+  const pool = createAppPool(config.appDatabaseUrl, 10, config.connectionLimits);
   const deps: AppDeps = { orm, pool, config, temporal, loginRateLimiter: new LoginRateLimiter(orm) };
   const app = await buildServer(deps, options);
   const address = await app.listen({ host: config.host, port: config.port });

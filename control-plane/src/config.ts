@@ -1,9 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { connectionLimitsFromEnv, type ConnectionLimits } from './db/connection-limits';
 
 export interface ControlPlaneConfig {
   /** Connection as the application role (RLS applies). */
   appDatabaseUrl: string;
+  /** Lock wait and idle-transaction limits of every application connection. */
+  connectionLimits: ConnectionLimits;
   host: string;
   port: number;
   /** Keys the HMAC of session ids and API tokens before they are stored. */
@@ -59,6 +62,7 @@ export function loadConfigFromEnv(): ControlPlaneConfig {
   if (sessionSecret.length < 32) throw new Error('SESSION_SECRET must be at least 32 characters');
   return {
     appDatabaseUrl: required('APP_DATABASE_URL'),
+    connectionLimits: connectionLimitsFromEnv(),
     host: process.env.HOST ?? '127.0.0.1',
     port: Number(process.env.PORT ?? 3000),
     sessionSecret,

@@ -3,6 +3,11 @@ export { loadConfigFromEnv, type ControlPlaneConfig } from './config';
 export { appRouter, type AppRouter } from './trpc/router';
 export { hashPassword } from './auth/passwords';
 export { createOrm } from './db/orm';
+export {
+  connectionLimitsFromEnv,
+  DEFAULT_CONNECTION_LIMITS,
+  type ConnectionLimits,
+} from './db/connection-limits';
 export { inTenantTransaction } from './db/tenant-transaction';
 export { appendAuditEvent, type AuditActor, type AuditEntry } from './audit/writer';
 export { verifyAuditChain } from './audit/verify';

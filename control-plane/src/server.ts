@@ -11,6 +11,7 @@ import { createContextFactory, type AppDeps } from './trpc/context';
 import { appRouter, type AppRouter } from './trpc/router';
 import { tracer } from './telemetry/tracer';
 import { AppError } from './errors';
+import { isLockTimeout } from './db/connection-limits';
 import { isDatabaseUnavailable, warnDatabaseUnavailable } from './db/unavailable';
 import { parseTrustProxy } from './trust-proxy';
 
@@ -93,6 +94,11 @@ export async function buildServer(
         if (error.code !== 'INTERNAL_SERVER_ERROR' || error.cause instanceof AppError) return;
         if (isDatabaseUnavailable(error.cause)) {
           warnDatabaseUnavailable(error.cause);
+          return;
+        }
+        // Contention, not a bug: one line naming the procedure, no stack.
+        if (isLockTimeout(error.cause)) {
+          console.warn(`[db] ${path ?? '?'} gave up waiting for a lock (503 ERR_UNAVAILABLE)`);
           return;
         }
         app.log.error({ err: error, path }, 'unexpected error in procedure');

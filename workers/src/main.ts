@@ -2,7 +2,7 @@
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { DEFAULT_TASK_QUEUE } from '@rc/contracts';
-import { startTelemetry } from '@rc/control-plane';
+import { connectionLimitsFromEnv, startTelemetry } from '@rc/control-plane';
 import { WORKER_SERVICE_NAME, workerResource } from './telemetry';
 import { startWorker } from './worker';
 
@@ -27,6 +27,7 @@ const worker = await startWorker({
   namespace,
   taskQueue,
   appDatabaseUrl,
+  connectionLimits: connectionLimitsFromEnv(),
   workflowSpanProcessor,
   resource: workerResource(serviceName),
 });

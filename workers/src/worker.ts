@@ -1,6 +1,6 @@
 import type { Resource } from '@opentelemetry/resources';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { createOrm } from '@rc/control-plane';
+import { createOrm, type ConnectionLimits } from '@rc/control-plane';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type Activities } from './activities';
 import { WORKFLOWS_PATH } from './bundle';
@@ -12,6 +12,8 @@ export interface StartWorkerOptions {
   taskQueue: string;
   /** Connects as the application role, so row-level security applies to every activity. */
   appDatabaseUrl: string;
+  /** Lock wait and idle-transaction limits of its database connections (defaults: DEFAULT_CONNECTION_LIMITS). */
+  connectionLimits?: ConnectionLimits;
   /** A prebuilt bundle (see bundleWorkflows); without it the workflows are bundled at start (slow, dev only). */
   workflowBundlePath?: string;
   /** Receives the workflow spans (activity spans go to the global tracer provider). Dropped when absent. */
@@ -31,7 +33,7 @@ export interface RunningWorker {
 }
 
 export async function startWorker(options: StartWorkerOptions): Promise<RunningWorker> {
-  const orm = await createOrm(options.appDatabaseUrl);
+  const orm = await createOrm(options.appDatabaseUrl, { limits: options.connectionLimits });
   let connection: NativeConnection | undefined;
   let worker: Worker;
   try {

@@ -1,4 +1,5 @@
 import { MikroORM } from '@mikro-orm/postgresql';
+import { DEFAULT_CONNECTION_LIMITS, pgConnectionLimits, type ConnectionLimits } from './connection-limits';
 import { ENTITIES } from './entities';
 
 /**
@@ -7,7 +8,7 @@ import { ENTITIES } from './entities';
  */
 export async function createOrm(
   appDatabaseUrl: string,
-  options: { poolMax?: number } = {},
+  options: { poolMax?: number; limits?: ConnectionLimits } = {},
 ): Promise<MikroORM> {
   return MikroORM.init({
     clientUrl: appDatabaseUrl,
@@ -16,7 +17,12 @@ export async function createOrm(
     allowGlobalContext: false,
     // A database that does not answer fails a request in seconds (503 ERR_UNAVAILABLE), not a minute.
     pool: { min: 0, max: options.poolMax ?? 10, acquireTimeoutMillis: 10_000 },
-    driverOptions: { connection: { connectionTimeoutMillis: 5_000 } },
+    driverOptions: {
+      connection: {
+        connectionTimeoutMillis: 5_000,
+        ...pgConnectionLimits(options.limits ?? DEFAULT_CONNECTION_LIMITS),
+      },
+    },
     debug: false,
   });
 }

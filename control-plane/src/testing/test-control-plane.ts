@@ -11,6 +11,7 @@ import { seedTenant, usersForEveryRole, type SeededTenant } from '@rc/ops/seed';
 import type { Role } from '@rc/contracts';
 import { startControlPlane, type ControlPlane } from '../app';
 import type { ControlPlaneConfig } from '../config';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../db/connection-limits';
 import { ApiClient } from './api-client';
 
 export const TEST_PASSWORD = 'correct horse battery staple';
@@ -49,6 +50,8 @@ export async function startTestControlPlane(
      * of the template, e.g. on a cluster of the test's own that it restarts; stop() leaves it.
      */
     database?: { ownerUrl: string; appUrl: string };
+    /** Lock wait and idle-transaction limits of the control plane's and the worker's connections. */
+    connectionLimits?: ConnectionLimits;
   } = {},
 ): Promise<TestControlPlane> {
   const db = options.database
@@ -88,6 +91,7 @@ export async function startTestControlPlane(
   const globex = await seed('globex');
   const config: ControlPlaneConfig = {
     appDatabaseUrl: db.appUrl,
+    connectionLimits: options.connectionLimits ?? DEFAULT_CONNECTION_LIMITS,
     host: '127.0.0.1',
     port: 0,
     sessionSecret: randomBytes(32).toString('hex'),
@@ -102,6 +106,7 @@ export async function startTestControlPlane(
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         appDatabaseUrl: db.appUrl,
+        connectionLimits: config.connectionLimits,
         workflowBundlePath: workflowBundlePath(),
         wrapActivities: options.wrapActivities,
       })

@@ -3,6 +3,7 @@ import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { ERROR_CODES, type AppErrorData, type ErrorCode, type FieldErrors } from '@rc/contracts';
 import { ZodError } from 'zod';
 import { AppError } from '../errors';
+import { isLockTimeout, LOCK_BUSY } from '../db/connection-limits';
 import { DATABASE_UNAVAILABLE, isDatabaseUnavailable } from '../db/unavailable';
 
 type TrpcKey = keyof typeof TRPC_ERROR_CODES_BY_KEY;
@@ -60,6 +61,8 @@ export function classify(error: TRPCError): { code: ErrorCode; message: string; 
   const code = CODE_FOR_TRPC[error.code];
   if (code) return { code, message: error.message };
   if (isDatabaseUnavailable(cause)) return { code: 'ERR_UNAVAILABLE', message: DATABASE_UNAVAILABLE };
+  // The transaction rolled back; the other change holding the lock will usually be done soon.
+  if (isLockTimeout(cause)) return { code: 'ERR_UNAVAILABLE', message: LOCK_BUSY };
   return { code: 'ERR_INTERNAL', message: 'internal error' };
 }
 
