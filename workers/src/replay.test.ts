@@ -1,17 +1,43 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { MitigationView, StartedMitigation } from '@rc/contracts';
 import { startTestControlPlane, type TestControlPlane } from '@rc/control-plane/testing/test-control-plane';
 import { waitFor } from '@rc/control-plane/testing/wait-for';
 import { workflowBundlePath } from '@rc/ops/test/harness';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
- * Determinism guard: the histories of mitigation workflows run by this build replay against its
- * workflow bundle, so code that depends on anything but its history (time, randomness, I/O,
- * iteration order) fails here. It does not prove compatibility with runs started by an earlier
- * release: changes to a workflow's commands go behind `patched()`, and replaying histories
- * recorded by the previous release would be the test for that (none is kept yet).
+ * Determinism guard, two ways:
+ * - the histories of runs made by this build replay against its workflow bundle, so code that
+ *   depends on anything but its history (time, randomness, I/O, iteration order) fails here;
+ * - the histories recorded by earlier builds (`replay-histories/*.json`) replay too, so a change
+ *   to a workflow's commands that is not behind `patched()` fails here: runs already started in
+ *   production would fail the same way when a new worker picks them up.
+ *
+ * `RECORD_WORKFLOW_HISTORIES=1 node node_modules/vitest/vitest.mjs run workers/src/replay.test.ts`
+ * writes this build's histories into that folder (one file per scenario and commit). Record and
+ * commit them whenever a workflow changes, so the next change is checked against them.
+ *
+ * Reading a JSON history needs the Temporal packages to share one copy of protobufjs 8 (with
+ * copies of their own it fails with "type must be a Type"): the root package.json depends on it
+ * so that npm hoists it.
  */
+const HISTORIES_DIR = path.join(import.meta.dirname, 'replay-histories');
+
+/** One recorded run: enough to replay it, and to know where it came from. */
+interface RecordedHistory {
+  scenario: string;
+  workflowId: string;
+  /** The commit whose workflow code made the run. */
+  commit: string;
+  recordedAt: string;
+  /** The history as Temporal's JSON (what `temporal workflow show --output json` prints). */
+  history: unknown;
+}
+
 let cp: TestControlPlane;
 
 beforeAll(async () => {
@@ -22,15 +48,32 @@ afterAll(async () => {
   await cp?.stop();
 });
 
-async function replay(workflowId: string): Promise<void> {
+const replayBundle = () => ({ workflowBundle: { codePath: workflowBundlePath() } });
+
+async function replayAndMaybeRecord(scenario: string, workflowId: string): Promise<void> {
   const handle = cp.deps.temporal.workflow.getHandle(workflowId);
   await handle.result();
   const history = await handle.fetchHistory();
   expect(history.events?.length).toBeGreaterThan(0);
-  await Worker.runReplayHistory({ workflowBundle: { codePath: workflowBundlePath() } }, history, workflowId);
+  await Worker.runReplayHistory(replayBundle(), history, workflowId);
+  if (process.env.RECORD_WORKFLOW_HISTORIES) record(scenario, workflowId, historyToJSON(history));
 }
 
-describe('mitigation workflows replay deterministically', () => {
+function record(scenario: string, workflowId: string, historyJson: string): void {
+  const commit = execFileSync('git', ['rev-parse', '--short=8', 'HEAD'], { encoding: 'utf8' }).trim();
+  const recorded: RecordedHistory = {
+    scenario,
+    workflowId,
+    commit,
+    recordedAt: new Date().toISOString(),
+    history: JSON.parse(historyJson),
+  };
+  mkdirSync(HISTORIES_DIR, { recursive: true });
+  const file = path.join(HISTORIES_DIR, `${scenario}.${commit}.json`);
+  writeFileSync(file, `${JSON.stringify(recorded, null, 1)}\n`);
+}
+
+describe('workflow runs of this build replay deterministically', () => {
   it('a degraded mode started, extended and ended early', async () => {
     const operator = await cp.signedIn(cp.acme, 'operator');
     const [ocr] = await cp.ownerQuery<{ id: string }>(
@@ -53,7 +96,7 @@ describe('mitigation workflows replay deterministically', () => {
       reason: 'replay guard: done',
     });
     expect(ended.status, JSON.stringify(ended.error)).toBe(200);
-    await replay(started.data.mitigation.workflowId);
+    await replayAndMaybeRecord('degraded-mode-extended-ended-early', started.data.mitigation.workflowId);
   });
 
   it('a circuit breaker opened, probed half-open, then force-closed', async () => {
@@ -81,6 +124,19 @@ describe('mitigation workflows replay deterministically', () => {
     });
     // A breaker whose probes passed in the meantime is already closed: either way the run ended.
     expect([200, 409], JSON.stringify(closed.error)).toContain(closed.status);
-    await replay(opened.data.mitigation.workflowId);
+    await replayAndMaybeRecord('breaker-half-open-force-closed', opened.data.mitigation.workflowId);
+  });
+});
+
+describe('workflow runs recorded by earlier builds still replay', () => {
+  const files = readdirSync(HISTORIES_DIR).filter((file) => file.endsWith('.json'));
+
+  it('there are recorded runs to replay', () => {
+    expect(files.length).toBeGreaterThan(0);
+  });
+
+  it.each(files)('%s', async (file) => {
+    const recorded = JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8')) as RecordedHistory;
+    await Worker.runReplayHistory(replayBundle(), recorded.history, recorded.workflowId);
   });
 });
