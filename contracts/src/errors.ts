@@ -1,3 +1,5 @@
+import type { ZodError } from 'zod';
+
 /**
  * Stable error codes. Clients switch on `code`, never on the message.
  * Each code has one HTTP status and a classification used by alerting/audit.
@@ -13,7 +15,10 @@ export const ERROR_CODES = {
   ERR_DEPENDENCY_CYCLE: { httpStatus: 409, classification: 'CLIENT' },
   ERR_RATE_LIMITED: { httpStatus: 429, classification: 'SECURITY' },
   ERR_WORKFLOW_FAILED: { httpStatus: 502, classification: 'DEPENDENCY' },
-  /** The database cannot be reached right now (restarting, failing over): try again shortly. */
+  /**
+   * The database cannot be reached right now (restarting, failing over), or another change held
+   * the lock this request needed past the lock timeout: try again shortly.
+   */
   ERR_UNAVAILABLE: { httpStatus: 503, classification: 'DEPENDENCY' },
   ERR_INTERNAL: { httpStatus: 500, classification: 'INTERNAL' },
 } as const satisfies Record<string, { httpStatus: number; classification: ErrorClassification }>;
@@ -23,6 +28,16 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** Field-level validation problems, keyed by dotted input path ("" for the root). */
 export type FieldErrors = Record<string, string[]>;
+
+/** A zod failure as field errors: what the API answers with, and what the console shows by each field. */
+export function fieldErrorsOf(error: ZodError): FieldErrors {
+  const fields: FieldErrors = {};
+  for (const issue of error.issues) {
+    const key = issue.path.map(String).join('.');
+    (fields[key] ??= []).push(issue.message);
+  }
+  return fields;
+}
 
 /** The `data` part of every error the API returns (tRPC error shape `data`). */
 export interface AppErrorData {

@@ -154,6 +154,40 @@ describe('Reliability Center console', () => {
     await screenshot(page, '04-operator-audit-degraded-mode-start');
   }, 240_000);
 
+  it('an acme operator opens the payment-provider breaker with a back-off cap; a cap below the cool-down is refused in the form, before anything is sent', async () => {
+    const page = await openConsole();
+    await signIn(page, cp.acme.emails.operator);
+    await page.getByTestId('module-node-billing').click();
+    await page.locator('[data-testid="module-details"][data-module="billing"]').waitFor();
+
+    await page.getByTestId('action-breaker-open-payment-provider').click();
+    const dialog = page.getByTestId('confirm-dialog');
+    await dialog.waitFor();
+    await dialog.getByLabel(/Reason/).fill('E2E: payment provider times out');
+    await dialog.locator('input[name="coolDownSeconds"]').fill('120');
+    await dialog.locator('input[name="maxCoolDownSeconds"]').fill('60');
+    expect(await dialog.getByTestId('field-error-maxCoolDownSeconds').innerText()).toContain(
+      'at least the cool-down',
+    );
+    expect(await dialog.getByTestId('confirm-submit').isDisabled()).toBe(true);
+    await screenshot(page, '07-operator-breaker-cap-below-cool-down');
+
+    await dialog.locator('input[name="maxCoolDownSeconds"]').fill('600');
+    await dialog.getByTestId('field-error-maxCoolDownSeconds').waitFor({ state: 'detached' });
+    await dialog.getByTestId('confirm-submit').click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.locator('[data-testid="breaker-payment-provider"]:not([data-state="closed"])').waitFor();
+    await screenshot(page, '08-operator-breaker-open');
+
+    // One open, with both amounts as typed: the refused form sent nothing.
+    const events = await cp.ownerQuery<{ details: Record<string, unknown> }>(
+      "select details from audit_events where tenant_id = $1 and action = 'breaker.open'",
+      [cp.acme.tenantId],
+    );
+    expect(events).toHaveLength(1);
+    expect(events[0]!.details).toMatchObject({ coolDownSeconds: 120, maxCoolDownSeconds: 600 });
+  }, 240_000);
+
   it('an acme auditor sees modules, mitigations and breakers but is offered no action button', async () => {
     const page = await openConsole();
     await signIn(page, cp.acme.emails.auditor);

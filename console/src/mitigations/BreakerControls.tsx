@@ -5,6 +5,8 @@
 import { useState } from 'react';
 import {
   BREAKER_COOL_DOWN_DEFAULT_SECONDS,
+  fieldErrorsOf,
+  OpenBreakerInput,
   type CatalogGraph,
   type IntegrationView,
   type MitigationView,
@@ -118,18 +120,42 @@ export function BreakerControls({
           blastRadius={<BreakerBlastRadius {...blastOf(pending.integration)} />}
           confirmLabel="Open breaker"
           tone="danger"
-          amount={{
-            label: 'Cool-down',
-            unit: 'seconds',
-            min: 1,
-            max: 3600,
-            initial: BREAKER_COOL_DOWN_DEFAULT_SECONDS,
+          amounts={[
+            {
+              name: 'coolDownSeconds',
+              label: 'Cool-down',
+              unit: 'seconds',
+              min: 1,
+              max: 3600,
+              initial: BREAKER_COOL_DOWN_DEFAULT_SECONDS,
+            },
+            {
+              name: 'maxCoolDownSeconds',
+              label: 'Back-off cap',
+              unit: 'seconds',
+              min: 1,
+              max: 3600,
+              initial: null,
+              optional: true,
+              hint: 'the cool-down doubles after each failed probe up to this; blank: an hour',
+            },
+          ]}
+          check={(amounts) => {
+            // The contract's own rules (the cap may not be below the cool-down), before sending;
+            // the reason is the dialog's own field, checked apart.
+            const parsed = OpenBreakerInput.safeParse({
+              integrationId: pending.integration.id,
+              reason: 'checked separately',
+              ...amounts,
+            });
+            return parsed.success ? {} : fieldErrorsOf(parsed.error);
           }}
-          onConfirm={({ reason, amount }) =>
+          onConfirm={({ reason, amounts }) =>
             api.breakers.open.mutate({
               integrationId: pending.integration.id,
               reason,
-              coolDownSeconds: amount,
+              coolDownSeconds: amounts.coolDownSeconds,
+              maxCoolDownSeconds: amounts.maxCoolDownSeconds,
             })
           }
           onDone={done}

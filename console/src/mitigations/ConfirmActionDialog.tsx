@@ -5,16 +5,25 @@
  */
 import { useMutation } from '@tanstack/react-query';
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { Reason } from '@rc/contracts';
+import { Reason, type FieldErrors } from '@rc/contracts';
 import { problemOf } from '../api/trpc';
 
+/** A whole number the action takes, named as in the procedure's input. */
 export interface AmountField {
+  name: string;
   label: string;
   unit: string;
   min: number;
   max: number;
-  initial: number;
+  /** Null: starts blank. */
+  initial: number | null;
+  /** Blank is allowed and sent as absent (the API's default applies). */
+  optional?: boolean;
+  /** Shown beside the unit, e.g. what blank means. */
+  hint?: string;
 }
+
+export type AmountValues = Record<string, number | undefined>;
 
 export interface ConfirmActionDialogProps {
   title: string;
@@ -24,8 +33,13 @@ export interface ConfirmActionDialogProps {
   blastRadius: ReactNode;
   confirmLabel: string;
   tone?: 'danger' | 'normal';
-  amount?: AmountField;
-  onConfirm: (values: { reason: string; amount: number }) => Promise<unknown>;
+  amounts?: AmountField[];
+  /**
+   * Checks the amounts together before anything is sent (e.g. with the procedure's contract
+   * schema): problems by field name, shown under that field.
+   */
+  check?: (amounts: AmountValues) => FieldErrors;
+  onConfirm: (values: { reason: string; amounts: AmountValues }) => Promise<unknown>;
   onDone: () => void;
   onCancel: () => void;
 }
@@ -37,14 +51,19 @@ export function ConfirmActionDialog(props: ConfirmActionDialogProps) {
     blastRadius,
     confirmLabel,
     tone = 'normal',
-    amount,
+    amounts = [],
+    check,
     onConfirm,
     onDone,
     onCancel,
   } = props;
   const titleId = useId();
   const [reason, setReason] = useState('');
-  const [amountText, setAmountText] = useState(String(amount?.initial ?? ''));
+  const [amountTexts, setAmountTexts] = useState<Record<string, string>>(() =>
+    Object.fromEntries(
+      amounts.map((field) => [field.name, field.initial === null ? '' : String(field.initial)]),
+    ),
+  );
   const reasonRef = useRef<HTMLTextAreaElement>(null);
   const mutation = useMutation({ mutationFn: onConfirm, onSuccess: onDone });
 
@@ -58,15 +77,26 @@ export function ConfirmActionDialog(props: ConfirmActionDialogProps) {
   }, [onCancel]);
 
   const reasonCheck = Reason.safeParse(reason);
-  const amountValue = Number(amountText);
-  const amountOk =
-    !amount || (Number.isInteger(amountValue) && amountValue >= amount.min && amountValue <= amount.max);
+  const amountValues: AmountValues = {};
+  const amountErrors: FieldErrors = {};
+  for (const field of amounts) {
+    const text = (amountTexts[field.name] ?? '').trim();
+    const value = Number(text);
+    if (text === '' && field.optional) amountValues[field.name] = undefined;
+    else if (text !== '' && Number.isInteger(value) && value >= field.min && value <= field.max)
+      amountValues[field.name] = value;
+    else amountErrors[field.name] = [`a whole number from ${field.min} to ${field.max}`];
+  }
+  // Together only once each is right on its own, so a field shows one problem at a time.
+  const problems: FieldErrors =
+    Object.keys(amountErrors).length > 0 ? amountErrors : (check?.(amountValues) ?? {});
+  const amountsOk = Object.keys(problems).length === 0;
   const problem = mutation.isError ? problemOf(mutation.error) : null;
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (!reasonCheck.success || !amountOk || mutation.isPending) return;
-    mutation.mutate({ reason: reasonCheck.data, amount: amountValue });
+    if (!reasonCheck.success || !amountsOk || mutation.isPending) return;
+    mutation.mutate({ reason: reasonCheck.data, amounts: amountValues });
   };
 
   return (
@@ -101,24 +131,31 @@ export function ConfirmActionDialog(props: ConfirmActionDialogProps) {
         {reason.length > 0 && !reasonCheck.success && (
           <p className="field-error">{reasonCheck.error.issues[0]?.message ?? 'invalid reason'}</p>
         )}
-        {amount && (
-          <label className="field field-inline">
-            {amount.label}
-            <input
-              name="amount"
-              type="number"
-              min={amount.min}
-              max={amount.max}
-              step={1}
-              value={amountText}
-              onChange={(e) => setAmountText(e.target.value)}
-              aria-invalid={!amountOk}
-            />
-            <span className="hint">
-              {amount.unit} ({amount.min}–{amount.max})
-            </span>
-          </label>
-        )}
+        {amounts.map((field) => (
+          <div key={field.name}>
+            <label className="field field-inline">
+              {field.label}
+              <input
+                name={field.name}
+                type="number"
+                min={field.min}
+                max={field.max}
+                step={1}
+                value={amountTexts[field.name] ?? ''}
+                onChange={(e) => setAmountTexts((texts) => ({ ...texts, [field.name]: e.target.value }))}
+                aria-invalid={problems[field.name] !== undefined}
+              />
+              <span className="hint">
+                {field.unit} ({field.min}–{field.max}){field.hint && `; ${field.hint}`}
+              </span>
+            </label>
+            {problems[field.name] && (
+              <p className="field-error" data-testid={`field-error-${field.name}`}>
+                {problems[field.name]!.join(', ')}
+              </p>
+            )}
+          </div>
+        ))}
         {problem && (
           <div className="form-error" role="alert" data-testid="confirm-error">
             <strong>{problem.code}</strong> {problem.message}
@@ -137,7 +174,7 @@ export function ConfirmActionDialog(props: ConfirmActionDialogProps) {
           <button
             type="submit"
             className={`button ${tone === 'danger' ? 'danger' : 'primary'}`}
-            disabled={!reasonCheck.success || !amountOk || mutation.isPending}
+            disabled={!reasonCheck.success || !amountsOk || mutation.isPending}
             data-testid="confirm-submit"
           >
             {mutation.isPending ? 'Working…' : confirmLabel}

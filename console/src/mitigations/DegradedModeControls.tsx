@@ -116,18 +116,21 @@ export function DegradedModeControls({
           blastRadius={<DegradedModeBlastRadius blast={blast} />}
           confirmLabel="Start degraded mode"
           tone="danger"
-          amount={{
-            label: 'Duration',
-            unit: 'minutes',
-            min: 1,
-            max: DEGRADED_MODE_MAX_MINUTES,
-            initial: DEGRADED_MODE_DEFAULT_MINUTES,
-          }}
-          onConfirm={({ reason, amount }) =>
+          amounts={[
+            {
+              name: 'durationMinutes',
+              label: 'Duration',
+              unit: 'minutes',
+              min: 1,
+              max: DEGRADED_MODE_MAX_MINUTES,
+              initial: DEGRADED_MODE_DEFAULT_MINUTES,
+            },
+          ]}
+          onConfirm={({ reason, amounts }) =>
             api.mitigations.degradedMode.start.mutate({
               moduleId: module.id,
               reason,
-              durationMinutes: amount,
+              durationMinutes: amounts.durationMinutes,
             })
           }
           onDone={done}
@@ -140,12 +143,22 @@ export function DegradedModeControls({
           summary={<>Keeps its features off longer; it now ends {formatTime(active.endsAt)}.</>}
           blastRadius={<RestoreList keys={restoring} blast={blast} heading="Features staying off" />}
           confirmLabel="Extend"
-          amount={{ label: 'Add', unit: 'minutes', min: 1, max: DEGRADED_MODE_MAX_MINUTES, initial: 30 }}
-          onConfirm={({ reason, amount }) =>
+          amounts={[
+            {
+              name: 'additionalMinutes',
+              label: 'Add',
+              unit: 'minutes',
+              min: 1,
+              max: DEGRADED_MODE_MAX_MINUTES,
+              initial: 30,
+            },
+          ]}
+          onConfirm={({ reason, amounts }) =>
             api.mitigations.degradedMode.extend.mutate({
               moduleId: module.id,
               reason,
-              additionalMinutes: amount,
+              // Required field: the dialog sends only once it holds a number.
+              additionalMinutes: amounts.additionalMinutes!,
             })
           }
           onDone={done}

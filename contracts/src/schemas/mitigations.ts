@@ -81,7 +81,7 @@ export const OpenBreakerInput = z
   .refine(
     (input) => input.maxCoolDownSeconds === undefined || input.maxCoolDownSeconds >= input.coolDownSeconds,
     {
-      message: 'must be at least coolDownSeconds',
+      message: 'must be at least the cool-down (coolDownSeconds)',
       path: ['maxCoolDownSeconds'],
     },
   );

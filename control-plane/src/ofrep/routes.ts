@@ -3,6 +3,7 @@ import { context as otelContext, SpanStatusCode, trace, type Span } from '@opent
 import {
   defineAbilityFor,
   ERROR_CODES,
+  fieldErrorsOf,
   FlagKey,
   OfrepEvaluationRequest,
   type ErrorCode,
@@ -17,7 +18,6 @@ import { API_TOKEN_PREFIX, authenticateCaller } from '../auth/authenticate';
 import { DATABASE_UNAVAILABLE, isDatabaseUnavailable, warnDatabaseUnavailable } from '../db/unavailable';
 import { tracer } from '../telemetry/tracer';
 import type { AppDeps, TenantRequest } from '../trpc/context';
-import { fieldErrorsOf } from '../trpc/errors';
 import { evaluateAllFlags, evaluateFlag } from './service';
 
 /*

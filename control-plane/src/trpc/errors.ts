@@ -1,6 +1,12 @@
 import type { TRPCError } from '@trpc/server';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
-import { ERROR_CODES, type AppErrorData, type ErrorCode, type FieldErrors } from '@rc/contracts';
+import {
+  ERROR_CODES,
+  fieldErrorsOf,
+  type AppErrorData,
+  type ErrorCode,
+  type FieldErrors,
+} from '@rc/contracts';
 import { ZodError } from 'zod';
 import { AppError } from '../errors';
 import { isLockTimeout, LOCK_BUSY } from '../db/connection-limits';
@@ -35,15 +41,6 @@ const CODE_FOR_TRPC: Partial<Record<TrpcKey, ErrorCode>> = {
   FORBIDDEN: 'ERR_FORBIDDEN',
   TOO_MANY_REQUESTS: 'ERR_RATE_LIMITED',
 };
-
-export function fieldErrorsOf(error: ZodError): FieldErrors {
-  const fields: FieldErrors = {};
-  for (const issue of error.issues) {
-    const key = issue.path.map(String).join('.');
-    (fields[key] ??= []).push(issue.message);
-  }
-  return fields;
-}
 
 /** Classifies any error a procedure produced into one stable code. */
 export function classify(error: TRPCError): { code: ErrorCode; message: string; fieldErrors?: FieldErrors } {
