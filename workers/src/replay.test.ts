@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { MitigationView, StartedMitigation } from '@rc/contracts';
+import { degradedModeWorkflowId, type MitigationView, type StartedMitigation } from '@rc/contracts';
 import { startTestControlPlane, type TestControlPlane } from '@rc/control-plane/testing/test-control-plane';
 import { waitFor } from '@rc/control-plane/testing/wait-for';
 import { workflowBundlePath } from '@rc/ops/test/harness';
+import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,10 +39,23 @@ interface RecordedHistory {
   history: unknown;
 }
 
+const APPLY_FAILS = 'replay guard: apply fails';
 let cp: TestControlPlane;
 
 beforeAll(async () => {
-  cp = await startTestControlPlane({ withWorker: true });
+  cp = await startTestControlPlane({
+    withWorker: true,
+    // For the failure scenario: its apply fails for good, so the run takes the abandon path.
+    wrapActivities: (activities) => ({
+      ...activities,
+      async applyDegradedMode(input) {
+        if (input.reason === APPLY_FAILS) {
+          throw ApplicationFailure.nonRetryable('injected: the apply failed for good', 'TestInjected');
+        }
+        return activities.applyDegradedMode(input);
+      },
+    }),
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -52,7 +66,8 @@ const replayBundle = () => ({ workflowBundle: { codePath: workflowBundlePath() }
 
 async function replayAndMaybeRecord(scenario: string, workflowId: string): Promise<void> {
   const handle = cp.deps.temporal.workflow.getHandle(workflowId);
-  await handle.result();
+  // Ended either way; a failed run replays like any other.
+  await handle.result().catch(() => undefined);
   const history = await handle.fetchHistory();
   expect(history.events?.length).toBeGreaterThan(0);
   await Worker.runReplayHistory(replayBundle(), history, workflowId);
@@ -125,6 +140,25 @@ describe('workflow runs of this build replay deterministically', () => {
     // A breaker whose probes passed in the meantime is already closed: either way the run ended.
     expect([200, 409], JSON.stringify(closed.error)).toContain(closed.status);
     await replayAndMaybeRecord('breaker-half-open-force-closed', opened.data.mitigation.workflowId);
+  });
+});
+
+describe('a failed workflow run of this build replays deterministically', () => {
+  it('a degraded mode whose apply failed for good (the abandon step runs)', async () => {
+    const operator = await cp.signedIn(cp.acme, 'operator');
+    const [billing] = await cp.ownerQuery<{ id: string }>(
+      `select id from modules where tenant_id = $1 and name = 'billing'`,
+      [cp.acme.tenantId],
+    );
+    const started = await operator.call('mitigations.degradedMode.start', {
+      moduleId: billing!.id,
+      reason: APPLY_FAILS,
+    });
+    expect(started.status).toBe(409);
+    const workflowId = degradedModeWorkflowId(cp.acme.tenantId, billing!.id);
+    const history = await cp.deps.temporal.workflow.getHandle(workflowId).fetchHistory();
+    expect(JSON.stringify(history.events)).toContain('abandonDegradedMode');
+    await replayAndMaybeRecord('degraded-mode-apply-failed', workflowId);
   });
 });
 
