@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { degradedModeWorkflowId, type MitigationView, type StartedMitigation } from '@rc/contracts';
 import { startTestControlPlane, type TestControlPlane } from '@rc/control-plane/testing/test-control-plane';
@@ -75,7 +75,10 @@ async function replayAndMaybeRecord(scenario: string, workflowId: string): Promi
 }
 
 function record(scenario: string, workflowId: string, historyJson: string): void {
-  const commit = execFileSync('git', ['rev-parse', '--short=8', 'HEAD'], { encoding: 'utf8' }).trim();
+  const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
+  // Workflow code not yet committed is labelled as such: the commit alone would name its parent.
+  const uncommitted = git('status', '--porcelain', '--', 'workers/src', 'contracts/src/workflows.ts') !== '';
+  const commit = `${git('rev-parse', '--short=8', 'HEAD')}${uncommitted ? '-wip' : ''}`;
   const recorded: RecordedHistory = {
     scenario,
     workflowId,
@@ -85,6 +88,8 @@ function record(scenario: string, workflowId: string, historyJson: string): void
   };
   mkdirSync(HISTORIES_DIR, { recursive: true });
   const file = path.join(HISTORIES_DIR, `${scenario}.${commit}.json`);
+  // A recording is never rewritten: runs of that build may still be open somewhere.
+  if (existsSync(file)) return;
   writeFileSync(file, `${JSON.stringify(recorded, null, 1)}\n`);
 }
 

@@ -160,6 +160,10 @@ describe('Reliability Center console', () => {
     await page.getByTestId('module-node-billing').click();
     await page.locator('[data-testid="module-details"][data-module="billing"]').waitFor();
 
+    const openRequests: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/trpc/breakers.open')) openRequests.push(request.postData() ?? '');
+    });
     await page.getByTestId('action-breaker-open-payment-provider').click();
     const dialog = page.getByTestId('confirm-dialog');
     await dialog.waitFor();
@@ -179,7 +183,9 @@ describe('Reliability Center console', () => {
     await page.locator('[data-testid="breaker-payment-provider"]:not([data-state="closed"])').waitFor();
     await screenshot(page, '08-operator-breaker-open');
 
-    // One open, with both amounts as typed: the refused form sent nothing.
+    // One request, with both amounts as typed: the refused form sent nothing.
+    expect(openRequests).toHaveLength(1);
+    expect(JSON.parse(openRequests[0]!)).toMatchObject({ coolDownSeconds: 120, maxCoolDownSeconds: 600 });
     const events = await cp.ownerQuery<{ details: Record<string, unknown> }>(
       "select details from audit_events where tenant_id = $1 and action = 'breaker.open'",
       [cp.acme.tenantId],

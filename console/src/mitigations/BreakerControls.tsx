@@ -5,6 +5,7 @@
 import { useState } from 'react';
 import {
   BREAKER_COOL_DOWN_DEFAULT_SECONDS,
+  BREAKER_COOL_DOWN_MAX_SECONDS,
   fieldErrorsOf,
   OpenBreakerInput,
   type CatalogGraph,
@@ -126,7 +127,7 @@ export function BreakerControls({
               label: 'Cool-down',
               unit: 'seconds',
               min: 1,
-              max: 3600,
+              max: BREAKER_COOL_DOWN_MAX_SECONDS,
               initial: BREAKER_COOL_DOWN_DEFAULT_SECONDS,
             },
             {
@@ -134,7 +135,7 @@ export function BreakerControls({
               label: 'Back-off cap',
               unit: 'seconds',
               min: 1,
-              max: 3600,
+              max: BREAKER_COOL_DOWN_MAX_SECONDS,
               initial: null,
               optional: true,
               hint: 'the cool-down doubles after each failed probe up to this; blank: an hour',

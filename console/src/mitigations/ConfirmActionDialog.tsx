@@ -87,9 +87,16 @@ export function ConfirmActionDialog(props: ConfirmActionDialogProps) {
       amountValues[field.name] = value;
     else amountErrors[field.name] = [`a whole number from ${field.min} to ${field.max}`];
   }
-  // Together only once each is right on its own, so a field shows one problem at a time.
+  // Together only once each is right on its own, so a field shows one problem at a time. Only
+  // problems of the amounts count here: the reason has its own check above.
   const problems: FieldErrors =
-    Object.keys(amountErrors).length > 0 ? amountErrors : (check?.(amountValues) ?? {});
+    Object.keys(amountErrors).length > 0
+      ? amountErrors
+      : Object.fromEntries(
+          Object.entries(check?.(amountValues) ?? {}).filter(([name]) =>
+            amounts.some((field) => field.name === name),
+          ),
+        );
   const amountsOk = Object.keys(problems).length === 0;
   const problem = mutation.isError ? problemOf(mutation.error) : null;
 

@@ -65,18 +65,25 @@ export const ListMitigationsInput = z
   .default({ limit: 50 });
 
 export const BREAKER_COOL_DOWN_DEFAULT_SECONDS = 60;
+/** Bounds of the cool-down and of its back-off cap. */
+export const BREAKER_COOL_DOWN_MAX_SECONDS = 3600;
 
 export const OpenBreakerInput = z
   .strictObject({
     integrationId: Id,
     reason: Reason,
     /** Time the breaker stays open before probing at half-open. */
-    coolDownSeconds: z.number().int().min(1).max(3600).default(BREAKER_COOL_DOWN_DEFAULT_SECONDS),
+    coolDownSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(BREAKER_COOL_DOWN_MAX_SECONDS)
+      .default(BREAKER_COOL_DOWN_DEFAULT_SECONDS),
     /**
      * The cool-down doubles after each failed half-open phase, up to this (an hour when absent).
      * A cap below `coolDownSeconds` is refused rather than quietly ignored.
      */
-    maxCoolDownSeconds: z.number().int().min(1).max(3600).optional(),
+    maxCoolDownSeconds: z.number().int().min(1).max(BREAKER_COOL_DOWN_MAX_SECONDS).optional(),
   })
   .refine(
     (input) => input.maxCoolDownSeconds === undefined || input.maxCoolDownSeconds >= input.coolDownSeconds,

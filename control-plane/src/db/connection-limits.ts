@@ -2,10 +2,11 @@
  * Limits every connection of the application role starts with. They are PostgreSQL session
  * settings sent at connect time, so they cost no round trip per transaction.
  *
- * - `lock_timeout`: a statement that waits longer than this for a lock held by another transaction
- *   gives up (SQLSTATE 55P03) and its transaction rolls back. A request then answers 503 instead of
- *   hanging. A worker's activity attempt fails before Temporal's start-to-close timeout gives up on
- *   it, so a retry never runs while the earlier attempt is still waiting to commit.
+ * - `lock_timeout`: a statement that waits longer than this for one lock held by another
+ *   transaction gives up (SQLSTATE 55P03) and its transaction rolls back. A request then answers
+ *   503 instead of hanging, and an activity attempt stuck behind a lock fails and is retried
+ *   instead of waiting for ever. It bounds each wait, not a whole attempt: that attempts never
+ *   both apply is kept by the module lock and the mitigation-row fence (degraded-mode-store.ts).
  * - `idle_in_transaction_session_timeout`: a transaction left open by a process that stopped
  *   mid-way (hung, paused, cut off) is ended by the server, and the locks it held are released.
  */
@@ -14,10 +15,7 @@ export interface ConnectionLimits {
   idleInTransactionTimeoutMs: number;
 }
 
-/**
- * Five seconds of lock wait: a degraded-mode apply waits for at most three locks (module, its
- * features, the tenant's audit chain), well inside its activity's 30-second start-to-close timeout.
- */
+/** A person should not wait longer than this on a lock; an activity attempt is retried after it. */
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   lockTimeoutMs: 5_000,
   idleInTransactionTimeoutMs: 60_000,
@@ -58,7 +56,8 @@ export function pgConnectionLimits(limits: ConnectionLimits): {
 }
 
 /** What a request hears when its transaction gave up waiting for a lock. */
-export const LOCK_BUSY = 'another change to the same resource is still in progress; try again shortly';
+export const LOCK_BUSY =
+  'another change to the same resource is still in progress; try again shortly (if you were changing something, check whether it took effect first)';
 
 /** Whether `error` is a lock wait that hit `lock_timeout` (55P03 lock_not_available). */
 export function isLockTimeout(error: unknown): boolean {

@@ -15,6 +15,7 @@ import {
 } from '@rc/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { API_TOKEN_PREFIX, authenticateCaller } from '../auth/authenticate';
+import { isLockTimeout, LOCK_BUSY } from '../db/connection-limits';
 import { DATABASE_UNAVAILABLE, isDatabaseUnavailable, warnDatabaseUnavailable } from '../db/unavailable';
 import { tracer } from '../telemetry/tracer';
 import type { AppDeps, TenantRequest } from '../trpc/context';
@@ -177,6 +178,10 @@ export async function ofrepRoutes(app: FastifyInstance, options: { deps: AppDeps
       request.ofrep?.span.recordException(error);
       warnDatabaseUnavailable(error);
       return sendAppError(request, reply, 'ERR_UNAVAILABLE', DATABASE_UNAVAILABLE);
+    }
+    if (isLockTimeout(error)) {
+      request.ofrep?.span.recordException(error);
+      return sendAppError(request, reply, 'ERR_UNAVAILABLE', LOCK_BUSY);
     }
     request.ofrep?.span.recordException(error);
     request.log.error({ err: error }, 'OFREP evaluation failed');
