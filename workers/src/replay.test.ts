@@ -96,23 +96,20 @@ function record(scenario: string, workflowId: string, historyJson: string): void
 describe('workflow runs of this build replay deterministically', () => {
   it('a degraded mode started, extended and ended early', async () => {
     const operator = await cp.signedIn(cp.acme, 'operator');
-    const [ocr] = await cp.ownerQuery<{ id: string }>(
-      `select id from modules where tenant_id = $1 and name = 'ocr'`,
-      [cp.acme.tenantId],
-    );
+    const ocr = cp.acme.modules.ocr!;
     const started = await operator.call<StartedMitigation>('mitigations.degradedMode.start', {
-      moduleId: ocr!.id,
+      moduleId: ocr,
       reason: 'replay guard',
     });
     expect(started.status, JSON.stringify(started.error)).toBe(200);
     const extended = await operator.call<MitigationView>('mitigations.degradedMode.extend', {
-      moduleId: ocr!.id,
+      moduleId: ocr,
       reason: 'replay guard: more time',
       additionalMinutes: 5,
     });
     expect(extended.status, JSON.stringify(extended.error)).toBe(200);
     const ended = await operator.call<MitigationView>('mitigations.degradedMode.end', {
-      moduleId: ocr!.id,
+      moduleId: ocr,
       reason: 'replay guard: done',
     });
     expect(ended.status, JSON.stringify(ended.error)).toBe(200);
@@ -121,12 +118,9 @@ describe('workflow runs of this build replay deterministically', () => {
 
   it('a circuit breaker opened, probed half-open, then force-closed', async () => {
     const operator = await cp.signedIn(cp.acme, 'operator');
-    const [integration] = await cp.ownerQuery<{ id: string }>(
-      `select id from integrations where tenant_id = $1 and name = 'payment-provider'`,
-      [cp.acme.tenantId],
-    );
+    const integrationId = cp.acme.integrations['payment-provider']!;
     const opened = await operator.call<StartedMitigation>('breakers.open', {
-      integrationId: integration!.id,
+      integrationId,
       reason: 'replay guard',
       coolDownSeconds: 1,
     });
@@ -134,12 +128,12 @@ describe('workflow runs of this build replay deterministically', () => {
     await waitFor('a half-open phase', async () => {
       const rows = await cp.ownerQuery(
         `select 1 from audit_events where resource_id = $1 and action = 'breaker.half_open'`,
-        [integration!.id],
+        [integrationId],
       );
       return rows.length > 0 ? true : undefined;
     });
     const closed = await operator.call('breakers.forceClose', {
-      integrationId: integration!.id,
+      integrationId,
       reason: 'replay guard: done',
     });
     // A breaker whose probes passed in the meantime is already closed: either way the run ended.
@@ -151,16 +145,13 @@ describe('workflow runs of this build replay deterministically', () => {
 describe('a failed workflow run of this build replays deterministically', () => {
   it('a degraded mode whose apply failed for good (the abandon step runs)', async () => {
     const operator = await cp.signedIn(cp.acme, 'operator');
-    const [billing] = await cp.ownerQuery<{ id: string }>(
-      `select id from modules where tenant_id = $1 and name = 'billing'`,
-      [cp.acme.tenantId],
-    );
+    const billing = cp.acme.modules.billing!;
     const started = await operator.call('mitigations.degradedMode.start', {
-      moduleId: billing!.id,
+      moduleId: billing,
       reason: APPLY_FAILS,
     });
     expect(started.status).toBe(409);
-    const workflowId = degradedModeWorkflowId(cp.acme.tenantId, billing!.id);
+    const workflowId = degradedModeWorkflowId(cp.acme.tenantId, billing);
     const history = await cp.deps.temporal.workflow.getHandle(workflowId).fetchHistory();
     expect(JSON.stringify(history.events)).toContain('abandonDegradedMode');
     await replayAndMaybeRecord('degraded-mode-apply-failed', workflowId);

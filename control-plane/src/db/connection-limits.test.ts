@@ -54,16 +54,13 @@ async function featureCount(moduleId: string): Promise<number> {
 
 describe('lock waits are bounded', () => {
   it('a change that waits on a stuck transaction answers 503 ERR_UNAVAILABLE after the lock timeout and changes nothing', async () => {
-    const [billing] = await cp.ownerQuery<{ id: string }>(
-      `select id from modules where tenant_id = $1 and name = 'billing'`,
-      [cp.acme.tenantId],
-    );
+    const billing = cp.acme.modules.billing!;
     const admin = await cp.signedIn(cp.acme, 'tenant_admin');
-    const before = await featureCount(billing!.id);
+    const before = await featureCount(billing);
     const auditBefore = await cp.ownerQuery('select id from audit_events where tenant_id = $1', [
       cp.acme.tenantId,
     ]);
-    const input = { moduleId: billing!.id, key: 'billing.lock-wait', critical: false };
+    const input = { moduleId: billing, key: 'billing.lock-wait', critical: false };
 
     // Every change of the tenant appends to its audit chain, under one lock.
     const stuck = await holdAuditChain(cp.acme.tenantId);
@@ -76,7 +73,7 @@ describe('lock waits are bounded', () => {
     expect(refused.status).toBe(503);
     expect(refused.error?.data.code).toBe('ERR_UNAVAILABLE');
     expect(refused.error?.message).toBe(LOCK_BUSY);
-    expect(await featureCount(billing!.id)).toBe(before);
+    expect(await featureCount(billing)).toBe(before);
     expect(
       await cp.ownerQuery('select id from audit_events where tenant_id = $1', [cp.acme.tenantId]),
     ).toHaveLength(auditBefore.length);
@@ -84,19 +81,16 @@ describe('lock waits are bounded', () => {
     // Once the other transaction is gone, the same request goes through.
     const created = await admin.call('catalog.features.create', input);
     expect(created.status, JSON.stringify(created.error)).toBe(200);
-    expect(await featureCount(billing!.id)).toBe(before + 1);
+    expect(await featureCount(billing)).toBe(before + 1);
   });
 
   it('another tenant is not held up by a stuck transaction of tenant A', async () => {
-    const [billing] = await cp.ownerQuery<{ id: string }>(
-      `select id from modules where tenant_id = $1 and name = 'billing'`,
-      [cp.globex.tenantId],
-    );
+    const billing = cp.globex.modules.billing!;
     const admin = await cp.signedIn(cp.globex, 'tenant_admin');
     const stuck = await holdAuditChain(cp.acme.tenantId);
     try {
       const created = await admin.call('catalog.features.create', {
-        moduleId: billing!.id,
+        moduleId: billing,
         key: 'billing.other-tenant',
         critical: false,
       });
@@ -150,16 +144,13 @@ describe('lock waits are bounded', () => {
       idleInTransactionTimeoutMs: 1_500,
     });
     pool.on('error', () => undefined);
-    const [billing] = await cp.ownerQuery<{ id: string }>(
-      `select id from modules where tenant_id = $1 and name = 'billing'`,
-      [cp.acme.tenantId],
-    );
+    const billing = cp.acme.modules.billing!;
     const client = await pool.connect();
     client.on('error', () => undefined);
     try {
       await client.query('begin');
       await client.query("select set_config('app.tenant_id', $1, true)", [cp.acme.tenantId]);
-      const locked = await client.query('select id from modules where id = $1 for update', [billing!.id]);
+      const locked = await client.query('select id from modules where id = $1 for update', [billing]);
       expect(locked.rowCount).toBe(1);
       // The "process" stops here. The owner's own lock timeout is far longer than the idle one, so
       // it gets the lock only if the server ended the idle transaction.
@@ -167,7 +158,7 @@ describe('lock waits are bounded', () => {
       await owner.connect();
       try {
         await owner.query('begin');
-        await owner.query('select 1 from modules where id = $1 for update', [billing!.id]);
+        await owner.query('select 1 from modules where id = $1 for update', [billing]);
         await owner.query('rollback');
       } finally {
         await owner.end();
